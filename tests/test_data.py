@@ -1,0 +1,118 @@
+"""Stand-ins in the CIFAR pickle layout, read by the real CIFAR reader; Fashion-MNIST; augmentation."""
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from tfsnn.data import holdout, load_data, prepare_dataset
+from tfsnn.data.cifar import read_cifar_split
+from tfsnn.data.standins import digits_split
+from tfsnn.data.transforms import Cutout
+from tfsnn.errors import DataError
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def test_digits10_layout_is_cifar10(digits10_root):
+    folder = digits10_root / "cifar-10-batches-py"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["batches.meta"] + [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    with open(folder / "data_batch_1", "rb") as f:
+        d = pickle.load(f, encoding="latin1")
+    assert {"data", "labels", "batch_label", "filenames"} <= set(d)
+    assert d["data"].dtype.name == "uint8" and d["data"].shape[1] == 3 * 8 * 8
+    x, y = read_cifar_split(digits10_root, 10, "train")
+    xt, yt = read_cifar_split(digits10_root, 10, "test")
+    assert x.shape[1:] == (3, 8, 8) and len(x) + len(xt) == 1797
+    assert torch.bincount(yt, minlength=10).min() >= 30
+
+
+def test_train_and_test_never_share_a_source_image():
+    x, y, train_idx, test_idx = digits_split(0)
+    assert not set(train_idx.tolist()) & set(test_idx.tolist())
+    assert len(train_idx) + len(test_idx) == len(y) == 1797
+    assert torch.equal(test_idx, digits_split(0)[3])
+
+
+def test_digits100_pairs(digits100_root, digits10_root):
+    x, y = read_cifar_split(digits100_root, 100, "train")
+    xt, yt = read_cifar_split(digits100_root, 100, "test")
+    assert x.shape[1:] == (3, 8, 16) and set(y.tolist()) == set(range(100))
+    # left half shows digit a = y // 10: its pixels are one of the train digits of that class
+    tr_x, tr_y = read_cifar_split(digits10_root, 10, "train")
+    te_x, _ = read_cifar_split(digits10_root, 10, "test")
+    for i in range(0, len(y), 97):
+        left, right = x[i, :, :, :8], x[i, :, :, 8:]
+        assert ((tr_x == left).flatten(1).all(1) & (tr_y == y[i] // 10)).any()
+        assert ((tr_x == right).flatten(1).all(1) & (tr_y == y[i] % 10)).any()
+    for i in range(0, len(yt), 53):
+        assert (te_x == xt[i, :, :, :8]).flatten(1).all(1).any()
+
+
+def test_preparation_is_cached(tmp_path):
+    import time
+
+    prepare_dataset("digits10", tmp_path / "d")
+    t = time.perf_counter()
+    prepare_dataset("digits10", tmp_path / "d")
+    assert time.perf_counter() - t < 1.0
+
+
+def test_load_data_val_split_and_normalisation(digits10_root):
+    d = load_data("digits10", digits10_root, val_split=100, seed=1)
+    assert d.sizes == {"train": 1338, "val": 100, "test": 359}
+    assert d.num_classes == 10 and d.in_channels == 3 and d.input_kind == "static"
+    x, label = d.train[0]
+    assert x.dtype == torch.float32 and x.shape == (3, 8, 8) and 0 <= label < 10
+    xs = torch.stack([d.test[i][0] for i in range(len(d.test))])
+    assert abs(float(xs.mean())) < 0.2
+
+
+def test_holdout_is_stratified_and_seeded():
+    y = torch.arange(1000) % 10
+    keep, held = holdout(y, 100, seed=3)
+    assert len(held) == 100 and len(keep) == 900 and not set(keep.tolist()) & set(held.tolist())
+    assert torch.bincount(y[held]).tolist() == [10] * 10
+    assert torch.equal(held, holdout(y, 100, seed=3)[1])
+
+
+def test_missing_and_wrong_data(tmp_path):
+    with pytest.raises(DataError, match=r"cifar-10-batches-py/data_batch_1.*cifar-10-python.tar.gz"):
+        load_data("cifar10", tmp_path / "nothing")
+    with pytest.raises(DataError, match="prepare digits10"):
+        load_data("digits10", tmp_path / "nothing")
+    bad = tmp_path / "bad" / "cifar-100-python"
+    bad.mkdir(parents=True)
+    for name in ("train", "test"):
+        (bad / name).write_bytes(b"not a pickle")
+    with pytest.raises(DataError, match="not a readable CIFAR pickle"):
+        load_data("cifar100", tmp_path / "bad")
+    with pytest.raises(DataError, match="unknown dataset"):
+        load_data("imagenet1k")
+
+
+def test_cutout_zeroes_one_square():
+    torch.manual_seed(0)
+    img = torch.ones(3, 32, 32)
+    out = Cutout(16)(img)
+    zero_cols = (out[0] == 0).any(0).sum()
+    assert 8 <= int((out[0] == 0).sum() ** 0.5 + 0.5) <= 16 and zero_cols <= 16
+    assert torch.equal(out[0] == 0, out[2] == 0) and img.min() == 1
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs apt package dataset-fashion-mnist")
+def test_fashion_mnist_from_the_system_package(tmp_path):
+    root = prepare_dataset("fashion10", tmp_path / "fashion")
+    d = load_data("fashion10", root)
+    assert d.sizes == {"train": 60000, "val": 0, "test": 10000} and d.image_shape == (1, 28, 28)
+    p = load_data("fashion100", root)
+    assert p.num_classes == 100 and p.image_shape == (1, 28, 56) and p.sizes["train"] == 60000
+
+
+def test_fashion_missing_names_three_ways(tmp_path, monkeypatch):
+    from tfsnn.data import fashion
+
+    monkeypatch.setattr(fashion, "SYSTEM_DIR", tmp_path / "none")
+    with pytest.raises(DataError, match="dataset-fashion-mnist.*download"):
+        fashion.prepare_fashion(tmp_path / "f", download=False)

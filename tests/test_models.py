@@ -1,0 +1,171 @@
+"""Every architecture: shapes, per-stage time steps (forward hooks), TTM placement, parameter counts, causality."""
+import pytest
+import torch
+from torch import nn
+
+from tfsnn.models import ARCHS, build_model
+from tfsnn.neuron import LIF
+from tfsnn.temporal import ConfigError
+
+# small inputs per architecture: (input shape without batch, t_max, width)
+CASES = {
+    "resnet18": ((3, 8, 8), 6, 1 / 16),
+    "resnet19": ((3, 8, 8), 6, 1 / 16),
+    "resnet34": ((3, 32, 32), 6, 1 / 16),
+    "bresnet50": ((3, 8, 8), 4, 1 / 16),
+    "bresnet72": ((3, 8, 8), 4, 1 / 16),
+    "vgg14": ((3, 32, 32), 5, 1 / 16),
+    "dvs_resnet18": ((10, 2, 12, 12), 10, 1 / 16),
+    "fc_seqmnist": ((12, 1), 12, 1.0),
+    "fc_shd": ((9, 70), 9, 0.25),
+}
+N_STAGES = {"resnet18": 8, "resnet19": 8, "resnet34": 16, "bresnet50": 24, "bresnet72": 35, "vgg14": 13,
+            "dvs_resnet18": 8, "fc_seqmnist": 2, "fc_shd": 3}
+
+
+def random_config(n, t_max, seed, first=None):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.randint(1, t_max + 1, (n,), generator=g).tolist()
+    if first is not None:
+        t[0] = first
+    return tuple(t)
+
+
+def test_registry_covers_the_paper():
+    assert set(ARCHS) == set(CASES)
+
+
+@pytest.mark.parametrize("arch", list(CASES))
+def test_stages_run_their_own_time_steps(arch):
+    shape, t_max, width = CASES[arch]
+    net = build_model(arch, num_classes=7, width=width)
+    assert net.n_stages == N_STAGES[arch]
+    seq = net.input_kind == "sequence"
+    t = random_config(net.n_stages, t_max, seed=len(arch), first=shape[0] if seq else None)
+    lif_steps = {i: [] for i in range(net.n_stages)}
+    ttm_calls = {}
+    hooks = []
+    for i, stage in enumerate(net.stages):
+        for m in stage.modules():
+            if isinstance(m, LIF):
+                hooks.append(m.register_forward_hook(lambda mod, inp, out, i=i: lif_steps[i].append(inp[0].shape[0])))
+        if stage.ttm is not None:
+            hooks.append(stage.ttm.register_forward_hook(
+                lambda mod, inp, out, i=i: ttm_calls.__setitem__(i, (inp[0].shape[0], out.shape[0], out is not inp[0]))))
+    x = torch.rand((3,) + shape)
+    out = net(x, t)
+    assert out.shape == (3, 7)
+    assert net(x, t, return_steps=True).shape == (t[-1], 3, 7)
+    for i in range(net.n_stages):
+        assert lif_steps[i] and set(lif_steps[i]) == {t[i]}, f"stage {i} ran {lif_steps[i]} steps, wanted {t[i]}"
+    assert 0 not in ttm_calls
+    for i in range(1, net.n_stages):
+        t_in, t_out, acted = ttm_calls[i]
+        assert (t_in, t_out) == (t[i - 1], t[i])
+        assert acted == (t[i - 1] != t[i])
+    for h in hooks:
+        h.remove()
+
+
+def conv(cin, cout, k):
+    return k * k * cin * cout + 2 * cout  # bias-free conv + BN (weight, bias)
+
+
+def resnet_count(stem_in, stem_out, stem_k, groups, classes):
+    """groups: (channels, blocks, first stride) as in the paper's tables; counted independently."""
+    total, cin = conv(stem_in, stem_out, stem_k), stem_out
+    for c, n, stride in groups:
+        for j in range(n):
+            s = stride if j == 0 else 1
+            total += conv(cin, c, 3) + conv(c, c, 3)
+            if s != 1 or cin != c:
+                total += conv(cin, c, 1)
+            cin = c
+    return total + cin * classes + classes
+
+
+PARAM_TABLE = {
+    "resnet18": lambda k: resnet_count(3, 64, 3, [(64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, 2)], k),
+    "resnet19": lambda k: resnet_count(3, 128, 3, [(128, 3, 1), (256, 3, 2), (512, 2, 2)], k),
+    "resnet34": lambda k: resnet_count(3, 64, 7, [(64, 3, 2), (128, 4, 2), (256, 6, 2), (512, 3, 2)], k),
+    # Table 10
+    "bresnet50": lambda k: resnet_count(3, 64, 3, [(64, 3, 1), (128, 6, 2), (256, 9, 2), (512, 6, 2)], k),
+    "bresnet72": lambda k: resnet_count(3, 64, 3, [(64, 3, 1), (128, 8, 2), (256, 16, 2), (512, 8, 2)], k),
+    "dvs_resnet18": lambda k: resnet_count(2, 64, 3, [(64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, 2)], k),
+    "vgg14": lambda k: sum(conv(a, b, 3) for a, b in zip(
+        [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512],
+        [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512])) + 512 * k + k,
+    "fc_seqmnist": lambda k: (1 * 64 + 64) + (64 * 64 + 64) + 64 * k + k,
+    "fc_shd": lambda k: (70 * 128 + 128) + 2 * (128 * 128 + 128) + 128 * k + k,
+}
+
+
+@pytest.mark.parametrize("arch", list(PARAM_TABLE))
+def test_parameter_counts(arch):
+    net = build_model(arch, num_classes=100)
+    assert sum(p.numel() for p in net.parameters()) == PARAM_TABLE[arch](100)
+
+
+def test_resnet34_matches_torchvision_plus_stride2_shortcut():
+    from torchvision.models import resnet34
+
+    ours = sum(p.numel() for p in build_model("resnet34", 1000).parameters())
+    tv = sum(p.numel() for p in resnet34().parameters())
+    assert ours == tv + conv(64, 64, 1)  # first block has stride 2 (A.2), so it gains a 1x1 shortcut
+
+
+def test_width_multiplier_scales_channels():
+    net = build_model("resnet19", 10, width=0.25)
+    assert net.classifier[0].in_features == 128
+    assert net.stages[0].layers[0].conv[0].out_channels == 32
+
+
+@pytest.mark.parametrize("arch", list(CASES))
+def test_uniform_evaluation_is_causal(arch):
+    """At every uniform T the per-step logits are the first T steps of a T_max pass (eval mode)."""
+    shape, t_max, width = CASES[arch]
+    torch.manual_seed(0)
+    net = build_model(arch, num_classes=5, width=width).double().eval()
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.2, 0.6)
+    x = torch.rand((2,) + shape, dtype=torch.float64) * 2
+    with torch.no_grad():
+        full = net(x, t_max, return_steps=True)
+        for T in range(1, t_max + 1):
+            assert torch.equal(net(x, T, return_steps=True), full[:T]), f"T={T}"
+
+
+def test_firing_rates_per_stage():
+    net = build_model("resnet19", 10, width=1 / 16).eval()
+    with net.recording_rates():
+        net(torch.rand(4, 3, 8, 8) * 3, 4)
+    rates = net.firing_rates()
+    assert len(rates) == 8 and all(0.0 <= r <= 1.0 for r in rates) and max(rates) > 0
+    counts = net.spike_counts()
+    assert counts[0][1] > 0
+
+
+def test_bad_configurations():
+    net = build_model("resnet19", 10, width=1 / 16)
+    x = torch.rand(2, 3, 8, 8)
+    with pytest.raises(ConfigError, match="8 stages"):
+        net(x, (1, 2, 3))
+    with pytest.raises(ConfigError, match="below 1"):
+        net(x, (0,) * 8)
+    dvs = build_model("dvs_resnet18", 10, width=1 / 16)
+    with pytest.raises(ConfigError, match="only 10"):
+        dvs(torch.rand(1, 10, 2, 8, 8), (11,) * 8)
+    with pytest.raises(KeyError, match="unknown architecture"):
+        build_model("resnet1000", 10)
+
+
+def test_dvs_input_uses_first_frames():
+    torch.manual_seed(0)
+    net = build_model("dvs_resnet18", 4, width=1 / 16).eval()
+    x = torch.rand(2, 10, 2, 8, 8)
+    y = x.clone()
+    y[:, 3:] = torch.rand(2, 7, 2, 8, 8)  # later frames differ
+    with torch.no_grad():
+        assert torch.equal(net(x, 3), net(y, 3))

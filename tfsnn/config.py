@@ -1,0 +1,176 @@
+"""The settings of one training run, validated, with a run id derived from them.
+
+Every field has a default; ``RunConfig.from_dict`` rejects an unknown key by name (with the closest
+known key as a hint), and ``validate`` checks ranges and combinations. Two configs that train the
+same network share a run id, so pipeline targets that need the same run share one job.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import TfsnnError
+from .temporal import METHODS
+
+
+class RunConfigError(TfsnnError):
+    pass
+
+
+def _f(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class RunConfig:
+    # data
+    dataset: str = _f("digits10", "dataset name (see `python -m tfsnn prepare --help`)")
+    data_root: str | None = _f(None, "dataset folder; default data/<dataset> (data/fashion for fashion*)",
+                               runtime=True)
+    val_split: int = _f(0, "training images held out as a validation split (0: none)")
+    autoaugment: bool = _f(False, "AutoAugment (CIFAR10 policy), A.2")
+    cutout: bool = _f(False, "Cutout, one hole, A.2")
+    cutout_size: int = _f(16, "Cutout hole side in pixels")
+    crop_padding: int = _f(4, "random crop padding in pixels (0: no crop)")
+    hflip: bool = _f(True, "random horizontal flip")
+    # model
+    arch: str = _f("resnet19", "architecture (resnet18, resnet19, resnet34, bresnet50, bresnet72, vgg14, "
+                               "dvs_resnet18, fc_seqmnist, fc_shd)")
+    width: float = _f(1.0, "channel width multiplier")
+    tau: float | None = _f(None, "LIF leak factor; default per architecture (0.5 for conv nets)")
+    v_th: float = _f(1.0, "LIF threshold")
+    h: float = _f(1.0, "triangle surrogate width")
+    backend: str = _f("auto", "LIF backend: auto or torch (same arithmetic, so not part of the run id)",
+                      runtime=True)
+    # method
+    method: str = _f("mtt", "training method: sdt (fixed T = t_max), nmt or mtt")
+    t_max: int = _f(6, "largest time step (SDT trains at t_max)")
+    t_min: int = _f(1, "smallest time step sampled by NMT/MTT")
+    s: int = _f(3, "configurations sampled per iteration (losses summed, one optimiser step)")
+    g: int = _f(1, "MTT granularity: stages per group sharing one T (g >= stages is NMT)")
+    monotone: bool = _f(False, "sequence tasks: non-increasing configurations, first stage at t_max")
+    # optimisation
+    epochs: int = _f(300, "training epochs")
+    batch_size: int = _f(256, "batch size")
+    optimizer: str = _f("sgd", "sgd or adamw")
+    lr: float = _f(0.1, "initial learning rate, cosine-decayed to 0")
+    momentum: float = _f(0.9, "SGD momentum")
+    weight_decay: float = _f(5e-4, "weight decay")
+    seed: int = _f(1000, "seed of initialisation, data order, augmentation and configuration sampling")
+    amp: bool = _f(True, "bf16 autocast on a GPU (ignored on CPU)")
+    # calibration and evaluation
+    calib_batches: int = _f(10, "BN calibration batches after training (0: no calibration)")
+    eval_ts: list[int] = _f([], "uniform T to evaluate; default 1..t_max")
+    track_calibration: bool = _f(False, "test accuracy every epoch with and without BN calibration (Fig. 7C)")
+    # execution (do not change results)
+    device: str = _f("auto", "auto, cpu, cuda or cuda:N", runtime=True)
+    workers: int = _f(0, "data loader worker processes", runtime=True)
+    tags: dict = _f({}, "free-form tags recorded with the run (e.g. the targets it feeds)", runtime=True)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "run config") -> "RunConfig":
+        known = cls.field_names()
+        for key in d:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+                raise RunConfigError(f"unknown key '{key}' in {where}{hint}")
+        cfg = cls(**{k: _coerce(cls, k, v) for k, v in d.items()})
+        cfg.validate()
+        return cfg
+
+    def replace(self, **changes) -> "RunConfig":
+        return RunConfig.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    # ------------------------------------------------------------------ checks
+
+    def validate(self) -> None:
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise RunConfigError(msg)
+
+        need(self.method in METHODS, f"method '{self.method}' is not one of {', '.join(METHODS)}")
+        need(self.t_max >= 1, f"t_max must be at least 1, got {self.t_max}")
+        need(1 <= self.t_min <= self.t_max, f"t_min must be in [1, t_max={self.t_max}], got {self.t_min}")
+        need(self.s >= 1, f"s (configurations per iteration) must be at least 1, got {self.s}")
+        need(self.g >= 1, f"g (granularity) must be at least 1, got {self.g}")
+        need(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")
+        need(self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}")
+        need(self.optimizer in ("sgd", "adamw"), f"optimizer '{self.optimizer}' is not sgd or adamw")
+        need(self.lr > 0, f"lr must be positive, got {self.lr}")
+        need(self.width > 0, f"width must be positive, got {self.width}")
+        need(self.calib_batches >= 0, f"calib_batches must be 0 or more, got {self.calib_batches}")
+        need(self.val_split >= 0, f"val_split must be 0 or more, got {self.val_split}")
+        bad = [T for T in self.eval_ts if T < 1]
+        need(not bad, f"eval_ts has time steps below 1: {bad}")
+
+    # ------------------------------------------------------------------ identity
+
+    def result_settings(self) -> dict[str, Any]:
+        """The settings that change what the run produces (everything but execution details)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("runtime")}
+
+    def run_hash(self) -> str:
+        blob = json.dumps(self.result_settings(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+    def run_id(self) -> str:
+        """Readable and unique: ``<dataset>-<arch>-<method>-T<t_max>-e<epochs>-seed<seed>-<hash>``."""
+        method = self.method if self.method != "mtt" or self.g == 1 else f"mttg{self.g}"
+        return f"{self.dataset}-{self.arch}-{method}-T{self.t_max}-e{self.epochs}-seed{self.seed}-{self.run_hash()}"
+
+    def eval_steps(self) -> list[int]:
+        return sorted(set(self.eval_ts)) if self.eval_ts else list(range(1, self.t_max + 1))
+
+
+def _coerce(cls, key: str, value: Any) -> Any:
+    """Accept YAML/CLI values of the right kind; reject the rest naming the key."""
+    f = {f.name: f for f in fields(cls)}[key]
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if value is None:
+        if "None" in str(f.type):
+            return None
+        raise RunConfigError(f"key '{key}' needs a value")
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                low = value.lower()
+                if low not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return low in ("true", "1", "yes")
+            if not isinstance(value, (bool, int)):
+                raise ValueError
+            return bool(value)
+        if isinstance(default, int):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if isinstance(default, float) or "float" in str(f.type):
+            return float(value)
+        if isinstance(default, list):
+            if isinstance(value, str):
+                value = [v for v in value.replace(" ", ",").split(",") if v]
+            return [int(v) for v in value]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ValueError
+            return dict(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise RunConfigError(f"key '{key}' has value {value!r} of the wrong kind; "
+                             f"expected {type(default).__name__ if default is not None else f.type}") from None

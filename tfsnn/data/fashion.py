@@ -1,0 +1,93 @@
+"""Fashion-MNIST (70,000 real 28x28 images) through torchvision's ``FashionMNIST``.
+
+Preparation looks for the four idx files (``.gz`` or not) in ``<root>/FashionMNIST/raw``, then in
+``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package ``dataset-fashion-mnist``), then tries
+torchvision's download, and otherwise stops naming these three ways.
+"""
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import torch
+
+from ..errors import DataError
+from ..io import atomic_path
+
+SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+FILES = {"train-images-idx3-ubyte": (2051, 60000), "train-labels-idx1-ubyte": (2049, 60000),
+         "t10k-images-idx3-ubyte": (2051, 10000), "t10k-labels-idx1-ubyte": (2049, 10000)}
+
+
+def raw_folder(root: str | Path) -> Path:
+    return Path(root) / "FashionMNIST" / "raw"
+
+
+def _header(path: Path) -> tuple[int, int]:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    return int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
+
+
+def _complete(raw: Path) -> bool:
+    return all((raw / name).is_file() and _header(raw / name) == expected for name, expected in FILES.items())
+
+
+def _copy_from(src: Path, raw: Path) -> bool:
+    """Copy (and decompress) the idx files found in ``src`` into ``raw``; False if any is missing."""
+    found = {}
+    for name in FILES:
+        for candidate in (src / name, src / f"{name}.gz"):
+            if candidate.is_file():
+                found[name] = candidate
+                break
+    if len(found) < len(FILES):
+        return False
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, path in found.items():
+        if path.resolve() == (raw / name).resolve():
+            continue
+        with atomic_path(raw / name) as tmp:
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rb") as fin, open(tmp, "wb") as fout:
+                shutil.copyfileobj(fin, fout)
+    return True
+
+
+def prepare_fashion(root: str | Path, download: bool = True) -> Path:
+    """Make ``<root>/FashionMNIST/raw`` hold the four uncompressed idx files; return that folder."""
+    raw = raw_folder(root)
+    if _complete(raw):
+        return raw
+    for src in (raw, SYSTEM_DIR):
+        if src.is_dir() and _copy_from(src, raw) and _complete(raw):
+            return raw
+    if download:
+        try:
+            from torchvision.datasets import FashionMNIST
+
+            FashionMNIST(str(root), train=True, download=True)
+            if _complete(raw):
+                return raw
+        except Exception:  # no network, blocked host, ...
+            pass
+    raise DataError(
+        f"Fashion-MNIST not found: put the four idx files (e.g. train-images-idx3-ubyte.gz) in {raw}, "
+        f"or install the package that provides them in {SYSTEM_DIR} (apt-get install dataset-fashion-mnist), "
+        f"or run where torchvision can download it")
+
+
+def load_fashion(root: str | Path) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Train and test images ``[N, 1, 28, 28]`` uint8 with labels."""
+    from torchvision.datasets import FashionMNIST
+
+    raw = raw_folder(root)
+    if not _complete(raw):
+        raise DataError(f"Fashion-MNIST is not prepared in {raw}; run `python -m tfsnn prepare fashion10 "
+                        f"--root {root}` first")
+    out = []
+    for train in (True, False):
+        ds = FashionMNIST(str(root), train=train, download=False)
+        out.append((ds.data.unsqueeze(1).contiguous(), ds.targets.long()))
+    return out[0], out[1]

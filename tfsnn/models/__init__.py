@@ -1,0 +1,49 @@
+"""Model registry: every architecture of the paper, built by name.
+
+>>> net = build_model("resnet19", num_classes=10, width=0.25)
+>>> net.n_stages
+8
+>>> logits = net(images, (3, 2, 2, 3, 5, 3, 6, 2))
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+from .base import Stage, TemporalNet
+from .fc import fc_snn
+from .resnet import spiking_resnet
+from .vgg import vgg14
+
+# name -> (builder, defaults). Defaults hold what the paper fixes per architecture.
+ARCHS: dict[str, tuple[Callable[..., TemporalNet], dict]] = {
+    "resnet18": (partial(spiking_resnet, "resnet18"), dict(in_channels=3, tau=0.5)),
+    "resnet19": (partial(spiking_resnet, "resnet19"), dict(in_channels=3, tau=0.5)),
+    "resnet34": (partial(spiking_resnet, "resnet34", stem="imagenet"), dict(in_channels=3, tau=0.5)),
+    "bresnet50": (partial(spiking_resnet, "bresnet50"), dict(in_channels=3, tau=0.5)),
+    "bresnet72": (partial(spiking_resnet, "bresnet72"), dict(in_channels=3, tau=0.5)),
+    "vgg14": (vgg14, dict(in_channels=3, tau=0.5)),
+    "dvs_resnet18": (partial(spiking_resnet, "resnet18", input_kind="frames"), dict(in_channels=2, tau=0.5)),
+    "fc_seqmnist": (partial(fc_snn, hidden=(64, 64), arch="fc_seqmnist"), dict(in_features=1, tau=0.99)),
+    "fc_shd": (partial(fc_snn, hidden=(128, 128, 128), arch="fc_shd"), dict(in_features=70, tau=0.9753)),
+}
+
+
+def build_model(arch: str, num_classes: int, **kwargs) -> TemporalNet:
+    """Build ``arch`` for ``num_classes``; ``kwargs`` override the architecture's defaults
+    (``in_channels`` or ``in_features``, ``width``, ``tau``, ``v_th``, ``h``, ``backend``). ``None`` keeps the default."""
+    if arch not in ARCHS:
+        raise KeyError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    builder, defaults = ARCHS[arch]
+    merged = dict(defaults)
+    merged.update({k: v for k, v in kwargs.items() if v is not None})
+    if "in_features" in defaults:
+        merged.pop("in_channels", None)
+    else:
+        merged.pop("in_features", None)
+    net = builder(num_classes=num_classes, **merged)
+    net.arch = arch
+    return net
+
+
+__all__ = ["ARCHS", "build_model", "TemporalNet", "Stage"]

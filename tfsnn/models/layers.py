@@ -1,0 +1,79 @@
+"""Building blocks on time-first tensors ``[T, B, ...]``.
+
+Convolutions, BN and linear layers run on the time-folded ``[T*B, ...]`` tensor. A tensor that is
+the same at every step (a direct-encoded image expanded over time, stride 0 along T) is folded once:
+the layer runs on one frame and the result is expanded again. In train mode BN's batch mean and
+biased variance are the same either way, so the forward pass is unchanged.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..neuron import LIF
+
+
+def seq_apply(module: nn.Module, x_seq: torch.Tensor) -> torch.Tensor:
+    """Apply a per-frame ``module`` to ``x_seq`` ``[T, B, ...]``."""
+    T, B = x_seq.shape[:2]
+    if T > 1 and x_seq.stride(0) == 0:
+        y = module(x_seq[0])
+        return y.unsqueeze(0).expand((T,) + tuple(y.shape))
+    y = module(x_seq.flatten(0, 1))
+    return y.unflatten(0, (T, B))
+
+
+class Seq(nn.Sequential):
+    """An ``nn.Sequential`` of per-frame layers applied to a time-first tensor."""
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return seq_apply(super().forward, x_seq)
+
+
+def conv_bn(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> Seq:
+    """Bias-free convolution followed by BN, on ``[T, B, C, H, W]``."""
+    return Seq(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(c_out))
+
+
+class ConvBNLIF(nn.Module):
+    """conv-BN-LIF, optionally followed by 2x2 average pooling (VGG stage, ResNet stem)."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int = 3, stride: int = 1, pool: bool = False,
+                 **lif_kw):
+        super().__init__()
+        self.conv = conv_bn(c_in, c_out, kernel, stride)
+        self.lif = LIF(**lif_kw)
+        self.pool = Seq(nn.AvgPool2d(2)) if pool else None
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
+        out = self.lif(self.conv(x_seq))
+        return self.pool(out) if self.pool is not None else out
+
+
+class BasicBlock(nn.Module):
+    """Spiking ResNet basic block: conv-BN-LIF-conv-BN, plus shortcut, add, then LIF."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, **lif_kw):
+        super().__init__()
+        self.conv1 = conv_bn(c_in, c_out, 3, stride)
+        self.lif1 = LIF(**lif_kw)
+        self.conv2 = conv_bn(c_out, c_out, 3, 1)
+        self.shortcut = conv_bn(c_in, c_out, 1, stride) if (stride != 1 or c_in != c_out) else None
+        self.lif2 = LIF(**lif_kw)
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
+        out = self.conv2(self.lif1(self.conv1(x_seq)))
+        short = x_seq if self.shortcut is None else self.shortcut(x_seq)
+        return self.lif2(out + short)
+
+
+class LinearLIF(nn.Module):
+    """Fully connected layer followed by LIF, on ``[T, B, F]``."""
+
+    def __init__(self, f_in: int, f_out: int, **lif_kw):
+        super().__init__()
+        self.fc = Seq(nn.Linear(f_in, f_out))
+        self.lif = LIF(**lif_kw)
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
+        return self.lif(self.fc(x_seq))

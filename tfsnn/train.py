@@ -1,0 +1,294 @@
+"""A full training run driven by one :class:`RunConfig`.
+
+Writes into its run folder (all atomically):
+
+- ``checkpoint.pt`` after every epoch (model, optimiser, schedule, sampler and history); a rerun
+  resumes from it and, on CPU, ends bitwise identical to an uninterrupted run; removed at the end;
+- ``model.pt``: the final model after BN calibration, with its architecture and settings;
+- ``train.json``: per epoch loss, training accuracy, learning rate, seconds (and, with
+  ``track_calibration``, test accuracy with and without calibration);
+- ``eval.json``: final accuracy at every uniform T after calibration (and before), firing rates.
+
+Randomness is re-derived from ``(seed, epoch)`` at every epoch start, and the configuration sampler's
+generator state is checkpointed, so resuming at an epoch boundary replays the same stream.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch.utils.data import DataLoader
+
+from .bn import calibrate_bn
+from .config import RunConfig, RunConfigError
+from .data import Data, load_data
+from .engine import evaluate_uniform, train_one_epoch
+from .errors import TfsnnError
+from .io import read_json, torch_save, write_json
+from .models import TemporalNet, build_model
+from .temporal import make_sampler, uniform
+
+SCHEMA_VERSION = 1
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RunConfigError(f"device '{name}' asked for but no CUDA GPU is visible; use device: auto or cpu")
+    return dev
+
+
+def derived_seed(seed: int, *parts: int) -> int:
+    """A 63-bit seed from the run seed and a few integers (epoch, purpose)."""
+    h = seed
+    for p in parts:
+        h = (h * 1_000_003 + p + 0x9E3779B97F4A7C15) % (2 ** 63)
+    return h
+
+
+def loader(dataset, batch_size: int, shuffle: bool, seed: int | None = None, workers: int = 0,
+           drop_last: bool = False, pin: bool = False) -> DataLoader:
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=workers,
+                      drop_last=drop_last and len(dataset) > batch_size, pin_memory=pin,
+                      persistent_workers=False)
+
+
+CALIB_STREAM = 1  # derived_seed purposes
+EPOCH_STREAM = 2
+
+
+@dataclass
+class Setup:
+    cfg: RunConfig
+    device: torch.device
+    data: Data
+    model: TemporalNet
+    autocast_dtype: torch.dtype | None
+
+
+def setup(cfg: RunConfig) -> Setup:
+    """Data and model of a run (shared by training and by analyses that load a trained model)."""
+    device = resolve_device(cfg.device)
+    data = load_data(cfg.dataset, cfg.data_root, val_split=cfg.val_split, seed=cfg.seed,
+                     crop_padding=cfg.crop_padding, hflip=cfg.hflip, autoaugment=cfg.autoaugment,
+                     cutout=cfg.cutout, cutout_size=cfg.cutout_size)
+    torch.manual_seed(cfg.seed)
+    kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend)
+    if data.input_kind == "sequence":
+        kw["in_features"] = data.image_shape[-1]
+    else:
+        kw["in_channels"] = data.in_channels
+    model = build_model(cfg.arch, data.num_classes, **kw).to(device)
+    if device.type == "cuda" and data.input_kind != "sequence":
+        model = model.to(memory_format=torch.channels_last)
+    amp = torch.bfloat16 if (cfg.amp and device.type == "cuda") else None
+    return Setup(cfg, device, data, model, amp)
+
+
+def make_optimizer(cfg: RunConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def calibration_loader(st: Setup, purpose: int = 0) -> DataLoader:
+    cfg = st.cfg
+    return loader(st.data.train, cfg.batch_size, shuffle=True,
+                  seed=derived_seed(cfg.seed, CALIB_STREAM, purpose), workers=cfg.workers)
+
+
+def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: int = 0) -> None:
+    """BN calibration of ``model`` (default: the run's) at ``t`` (default uniform ``t_max``)."""
+    cfg = st.cfg
+    model = model if model is not None else st.model
+    t = t if t is not None else uniform(cfg.t_max, st.model.n_stages)
+    calibrate_bn(model, calibration_loader(st, purpose), t, cfg.calib_batches, st.device, st.autocast_dtype)
+
+
+def eval_loader(st: Setup, split: str = "test") -> DataLoader:
+    ds = st.data.test if split == "test" else st.data.val
+    return loader(ds, max(st.cfg.batch_size, 256), shuffle=False, workers=st.cfg.workers)
+
+
+def check_checkpoint(ckpt: dict, cfg: RunConfig, path: Path) -> None:
+    if ckpt.get("run_hash") != cfg.run_hash():
+        raise RunConfigError(f"{path} was written by a run with other settings (run {ckpt.get('run_id')}); "
+                             f"delete it to start afresh, or write this run to another folder")
+
+
+def save_checkpoint(path: Path, st: Setup, optimizer, scheduler, sampler, epoch: int, history: list,
+                    mlflow_run_id: str | None) -> None:
+    torch_save({"run_id": st.cfg.run_id(), "run_hash": st.cfg.run_hash(), "epoch": epoch,
+                "model": st.model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(),
+                "history": history, "mlflow_run_id": mlflow_run_id}, path)
+
+
+def model_record(st: Setup) -> dict:
+    m = st.model
+    return {"format": SCHEMA_VERSION, "arch": m.arch, "arch_kwargs": m.arch_kwargs, "n_stages": m.n_stages,
+            "input_kind": m.input_kind, "run_id": st.cfg.run_id(), "config": st.cfg.to_dict(),
+            "state_dict": {k: v.detach().cpu() for k, v in m.state_dict().items()}}
+
+
+def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
+              log: Callable[[str], None] | None = None) -> dict:
+    """Train, calibrate and evaluate; write the run folder; return the contents of ``eval.json``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda msg: print(msg, flush=True))
+    progress = sys.stderr.isatty() if progress is None else progress
+    run_id = cfg.run_id()
+    st = setup(cfg)
+    model, device = st.model, st.device
+    optimizer = make_optimizer(cfg, model)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=0.0)
+    sampler = make_sampler(cfg.method, model.n_stages, cfg.t_max, cfg.t_min, cfg.g, cfg.monotone, seed=cfg.seed)
+    history: list[dict] = []
+    start_epoch, mlflow_run_id = 0, None
+    ckpt_path = out / "checkpoint.pt"
+    if ckpt_path.is_file():
+        try:
+            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        except Exception as e:
+            raise TfsnnError(f"{ckpt_path} cannot be read ({type(e).__name__}); delete it to train afresh") from None
+        check_checkpoint(ckpt, cfg, ckpt_path)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        sampler.load_state_dict(ckpt["sampler"])
+        history, start_epoch, mlflow_run_id = ckpt["history"], ckpt["epoch"], ckpt.get("mlflow_run_id")
+        log(f"[{run_id}] resuming after epoch {start_epoch}/{cfg.epochs} from {ckpt_path}")
+    if tracker is not None:
+        mlflow_run_id = tracker.start(run_id, cfg.result_settings(),
+                                      {"tfsnn.run_id": run_id, **{f"tfsnn.{k}": v for k, v in cfg.tags.items()}},
+                                      resume_run_id=mlflow_run_id)
+    test_loader = eval_loader(st)
+    eval_ts = cfg.eval_steps()
+    log(f"[{run_id}] {cfg.method.upper()} {cfg.arch} on {cfg.dataset} ({st.data.sizes}), "
+        f"{model.n_stages} stages, device {device}")
+
+    for epoch in range(start_epoch, cfg.epochs):
+        torch.manual_seed(derived_seed(cfg.seed, EPOCH_STREAM, epoch))
+        train_loader = loader(st.data.train, cfg.batch_size, shuffle=True,
+                              seed=derived_seed(cfg.seed, EPOCH_STREAM, epoch), workers=cfg.workers,
+                              drop_last=True, pin=device.type == "cuda")
+        lr = optimizer.param_groups[0]["lr"]
+        stats = train_one_epoch(model, train_loader, optimizer, sampler, cfg.s, device, st.autocast_dtype,
+                                progress, desc=f"epoch {epoch + 1}/{cfg.epochs}")
+        scheduler.step()
+        record = {"epoch": epoch + 1, "loss": stats["loss"], "train_acc": stats["train_acc"], "lr": lr,
+                  "seconds": stats["seconds"]}
+        if cfg.track_calibration:
+            record["test_acc_uncalibrated"] = _str_keys(evaluate_uniform(model, test_loader, eval_ts, device,
+                                                                         st.autocast_dtype))
+            probe = copy.deepcopy(model)
+            calibrate(st, probe, purpose=epoch + 1)
+            record["test_acc_calibrated"] = _str_keys(evaluate_uniform(probe, test_loader, eval_ts, device,
+                                                                       st.autocast_dtype))
+            del probe
+        history.append(record)
+        save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id)
+        if tracker is not None:
+            tracker.log_metrics(_epoch_metrics(record, cfg.t_max), step=epoch + 1)
+        log(f"[{run_id}] epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
+            f"train acc {record['train_acc']:.4f} lr {lr:.4g} {record['seconds']:.1f}s")
+
+    result = finish_run(st, test_loader, eval_ts, history, mlflow_run_id, out)
+    if tracker is not None:
+        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}, step=cfg.epochs)
+        tracker.log_artifacts([out / "train.json", out / "eval.json"])
+        tracker.finish()
+    ckpt_path.unlink(missing_ok=True)
+    return result
+
+
+def finish_run(st: Setup, test_loader, eval_ts, history, mlflow_run_id, out: Path) -> dict:
+    cfg, model, device = st.cfg, st.model, st.device
+    t0 = time.perf_counter()
+    uncal = evaluate_uniform(model, test_loader, eval_ts, device, st.autocast_dtype)
+    if cfg.calib_batches > 0:
+        calibrate(st)
+    with model.recording_rates():
+        acc = evaluate_uniform(model, test_loader, [max(max(eval_ts), cfg.t_max)] + list(eval_ts), device,
+                               st.autocast_dtype)
+        rates = model.firing_rates()
+    acc = {T: acc[T] for T in eval_ts}
+    result = {"format": SCHEMA_VERSION, "run_id": cfg.run_id(), "mlflow_run_id": mlflow_run_id,
+              "config": cfg.to_dict(), "n_stages": model.n_stages, "data_sizes": st.data.sizes,
+              "calibration": {"batches": cfg.calib_batches, "t": [cfg.t_max] * model.n_stages},
+              "accuracy": _str_keys(acc), "accuracy_uncalibrated": _str_keys(uncal),
+              "firing_rates": {"T": max(max(eval_ts), cfg.t_max), "per_stage": rates}}
+    if st.data.val is not None:
+        result["accuracy_val"] = _str_keys(evaluate_uniform(model, eval_loader(st, "val"), eval_ts, device,
+                                                            st.autocast_dtype))
+    result["eval_seconds"] = time.perf_counter() - t0
+    torch_save(model_record(st), out / "model.pt")
+    write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": cfg.run_id(), "config": cfg.to_dict(),
+                                    "epochs": history})
+    write_json(out / "eval.json", result)
+    return result
+
+
+def _str_keys(d: dict) -> dict[str, float]:
+    return {str(k): v for k, v in d.items()}
+
+
+def _epoch_metrics(record: dict, t_max: int) -> dict[str, float]:
+    m = {k: record[k] for k in ("loss", "train_acc", "lr", "seconds")}
+    for key in ("test_acc_uncalibrated", "test_acc_calibrated"):
+        if key in record:
+            m.update({f"{key}_T{T}": v for T, v in record[key].items()})
+    return m
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[TemporalNet, dict]:
+    """A trained model from ``model.pt`` and its record (arch, config, run id)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TfsnnError(f"no model at {path}; train it first (python -m tfsnn train ...)")
+    try:
+        rec = torch.load(path, map_location=device, weights_only=False)
+    except Exception as e:
+        raise TfsnnError(f"{path} is not a readable tfsnn model ({type(e).__name__}); retrain it") from None
+    if not isinstance(rec, dict) or "arch" not in rec or "state_dict" not in rec:
+        raise TfsnnError(f"{path} is not a tfsnn model.pt (no architecture recorded); use the model.pt of a "
+                         f"tfsnn run")
+    kwargs = dict(rec["arch_kwargs"])
+    num_classes = kwargs.pop("num_classes")
+    model = build_model(rec["arch"], num_classes, **kwargs)
+    try:
+        missing, unexpected = model.load_state_dict(rec["state_dict"], strict=False)
+    except RuntimeError:  # shape mismatch
+        missing, unexpected = ["(shapes differ)"], []
+    if missing or unexpected:
+        raise TfsnnError(f"{path} does not fit architecture {rec['arch']} ({len(missing)} missing, "
+                         f"{len(unexpected)} unexpected weights); the file is damaged or from another version")
+    return model.to(device).eval(), rec
+
+
+def run_config_of(run_dir: str | Path) -> RunConfig:
+    return RunConfig.from_dict(read_json(Path(run_dir) / "eval.json")["config"])
+
+
+
+
+def open_run(model_path: str | Path, **overrides) -> Setup:
+    """Data and trained model of a finished run, from its ``model.pt`` (``overrides``: device, data_root, ...)."""
+    model, rec = load_model(model_path)
+    cfg = RunConfig.from_dict({**rec["config"], **{k: v for k, v in overrides.items() if v is not None}})
+    st = setup(cfg)
+    if st.model.arch != model.arch or st.model.n_stages != model.n_stages:
+        raise TfsnnError(f"{model_path} holds {model.arch} but its settings build {st.model.arch}; "
+                         f"the file was edited or moved between runs — retrain it")
+    st.model.load_state_dict(model.state_dict())
+    st.model.eval()
+    return st
