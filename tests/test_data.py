@@ -116,3 +116,25 @@ def test_fashion_missing_names_three_ways(tmp_path, monkeypatch):
     monkeypatch.setattr(fashion, "SYSTEM_DIR", tmp_path / "none")
     with pytest.raises(DataError, match="dataset-fashion-mnist.*download"):
         fashion.prepare_fashion(tmp_path / "f", download=False)
+
+
+def test_reads_the_original_cifar_pickles(tmp_path):
+    """The published files are Python 2 pickles with bytes keys and 3x32x32 rows, no shape entry."""
+    import numpy as np
+
+    folder = tmp_path / "cifar-100-python"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name, n in (("train", 6), ("test", 4)):
+        d = {b"filenames": [b"x.png"] * n, b"batch_label": b"training batch 1 of 1",
+             b"fine_labels": list(range(n)), b"coarse_labels": [0] * n,
+             b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+        with open(folder / name, "wb") as f:
+            pickle.dump(d, f, protocol=2)
+    with open(folder / "meta", "wb") as f:
+        pickle.dump({b"fine_label_names": [b"apple"] * 100, b"coarse_label_names": [b"fruit"] * 20}, f, protocol=2)
+    x, y = read_cifar_split(tmp_path, 100, "train")
+    assert x.shape == (6, 3, 32, 32) and x.dtype == torch.uint8 and y.tolist() == list(range(6))
+    with open(folder / "train", "rb") as f:
+        raw = pickle.load(f, encoding="bytes")
+    assert torch.equal(x[2], torch.from_numpy(raw[b"data"][2].reshape(3, 32, 32)))

@@ -61,7 +61,7 @@ def test_smoke_mtt_run_reaches_80_percent_at_every_T(tmp_path, digits10_root):
 
 def test_run_folder_contents(tiny_run):
     cfg, out, result, _ = tiny_run
-    assert sorted(p.name for p in out.iterdir()) == ["eval.json", "model.pt", "train.json"]  # no checkpoint left
+    assert sorted(p.name for p in out.iterdir()) == ["eval.json", "model.pt", "train.json", "trained.pt"]  # no checkpoint
     train = read_json(out / "train.json")
     assert [e["epoch"] for e in train["epochs"]] == [1, 2, 3]
     assert {"loss", "train_acc", "lr", "seconds"} <= set(train["epochs"][0])

@@ -32,30 +32,64 @@ def _collect_config(args) -> "RunConfig":
     from .config import RunConfig
 
     base: dict = {}
+    if getattr(args, "settings", None):
+        import json
+
+        try:
+            base = json.loads(args.settings)
+        except json.JSONDecodeError as e:
+            raise TfsnnError(f"--settings is not valid JSON ({e}); pass a JSON object of run settings") from None
     if args.config:
         path = Path(args.config)
         if not path.is_file():
             raise TfsnnError(f"run config {path} does not exist; give the path of a YAML file of run settings")
-        base = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(base, dict):
+        from_file = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(from_file, dict):
             raise TfsnnError(f"{path} must hold a mapping of run settings (key: value)")
+        base.update(from_file)
     for key, value in vars(args).items():
         if key.startswith("cfg_") and value is not None:
             base[key[4:]] = yaml.safe_load(value) if key[4:] not in ("data_root", "dataset", "arch") else value
     return RunConfig.from_dict(base, where=str(args.config) if args.config else "run settings")
 
 
-def cmd_train(args) -> int:
+def _tracker(args):
     from .tracking import Tracker, default_uri, experiment_name
-    from .train import train_run
+
+    if args.no_mlflow:
+        return None
+    return Tracker(args.tracking_uri or default_uri(args.preset), experiment_name(args.preset))
+
+
+def _print_result(result: dict, out: Path) -> None:
+    accs = " ".join(f"T={T}:{a:.4f}" for T, a in result["accuracy"].items())
+    print(f"[{result['run_id']}] done: {accs} -> {out}")
+
+
+def cmd_train(args) -> int:
+    from .train import train_run, train_stage
 
     cfg = _collect_config(args)
     out = Path(args.out) if args.out else Path("results") / args.preset / "runs" / cfg.run_id()
-    tracker = None if args.no_mlflow else Tracker(args.tracking_uri or default_uri(args.preset),
-                                                  experiment_name(args.preset))
-    result = train_run(cfg, out, tracker=tracker)
-    accs = " ".join(f"T={T}:{a:.4f}" for T, a in result["accuracy"].items())
-    print(f"[{result['run_id']}] done: {accs} -> {out}")
+    if args.expect_run_id and args.expect_run_id != cfg.run_id():
+        raise TfsnnError(f"these settings train run {cfg.run_id()}, not {args.expect_run_id}; the pipeline's "
+                         f"plan and the settings disagree — rerun snakemake so both come from one config")
+    if args.stage == "train":
+        train_stage(cfg, out, tracker=_tracker(args))
+        print(f"[{cfg.run_id()}] trained -> {out / 'trained.pt'}")
+    else:
+        _print_result(train_run(cfg, out, tracker=_tracker(args)), out)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .train import calibrate_stage
+
+    out = Path(args.run_dir)
+    if not (out / "trained.pt").is_file():
+        raise TfsnnError(f"{out / 'trained.pt'} does not exist; run `python -m tfsnn train --stage train` first")
+    _print_result(calibrate_stage(out, tracker=_tracker(args), device=args.device, data_root=args.data_root,
+                                  workers=args.workers), out)
     return 0
 
 
@@ -76,9 +110,15 @@ def cmd_eval(args) -> int:
 
 
 def cmd_prepare(args) -> int:
-    from .data import prepare_dataset
+    from .data import load_data, prepare_dataset
 
     root = prepare_dataset(args.dataset, args.root)
+    if args.manifest:
+        from .io import write_json
+
+        d = load_data(args.dataset, root, crop_padding=0)
+        write_json(args.manifest, {"dataset": args.dataset, "root": str(root), "num_classes": d.num_classes,
+                                   "input_kind": d.input_kind, "shape": list(d.image_shape), "sizes": d.sizes})
     print(f"{args.dataset} ready in {root}")
     return 0
 
@@ -101,6 +141,62 @@ def cmd_mlflow_init(args) -> int:
     return 0
 
 
+def _spec(args) -> dict:
+    import json
+
+    try:
+        spec = json.loads(args.spec)
+    except json.JSONDecodeError as e:
+        raise TfsnnError(f"--spec is not valid JSON ({e}); the pipeline passes the target's spec this way") from None
+    from .pipeline.plan import _files
+
+    missing = [f for f in _files(spec) if not Path(f).is_file()]
+    if missing:
+        raise TfsnnError(f"{args.name} needs {missing[0]}" + (f" and {len(missing) - 1} more file(s)" if len(missing) > 1
+                         else "") + "; build it first (snakemake builds it as part of the target)")
+    return spec
+
+
+def _tag_sources(args, spec: dict) -> None:
+    if args.no_mlflow:
+        return
+    from .io import read_json
+    from .pipeline.plan import _files
+    from .tracking import default_uri, tag_runs
+
+    ids = [read_json(f).get("mlflow_run_id") for f in _files(spec)]
+    if any(ids):
+        tag_runs(args.tracking_uri or default_uri(args.preset), ids, f"tfsnn.target.{args.name}")
+
+
+def cmd_table(args) -> int:
+    from .report.tables import build_table
+
+    spec = _spec(args)
+    try:
+        table = build_table(args.name, spec, args.preset)
+    except KeyError as e:
+        raise TfsnnError(str(e).strip('"')) from None
+    paths = table.write(args.out)
+    _tag_sources(args, spec)
+    print(table.to_markdown())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def cmd_figure(args) -> int:
+    from .report.figures import build_figure
+
+    spec = _spec(args)
+    try:
+        paths = build_figure(args.name, spec, args.preset, args.out)
+    except KeyError as e:
+        raise TfsnnError(str(e).strip('"')) from None
+    _tag_sources(args, spec)
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data import DATASETS
 
@@ -119,8 +215,24 @@ def build_parser() -> argparse.ArgumentParser:
                    "experiment tfsnn-<preset> [smoke]")
     t.add_argument("--tracking-uri", help="MLflow store [$MLFLOW_TRACKING_URI or sqlite:///results/<preset>/mlflow.db]")
     t.add_argument("--no-mlflow", action="store_true", help="do not mirror the run to MLflow")
+    t.add_argument("--settings", help="run settings as one JSON object (the pipeline passes them this way)")
+    t.add_argument("--stage", choices=("all", "train"), default="all", help="all: train, calibrate BN and "
+                   "evaluate; train: stop after training (write trained.pt, train.json) [all]")
+    t.add_argument("--expect-run-id", help="fail unless the settings give this run id (pipeline check)")
     _run_config_args(t)
     t.set_defaults(func=cmd_train)
+
+    c = sub.add_parser("calibrate", help="calibrate BN of a trained run and evaluate it at every uniform T",
+                       description="Second stage of a run: read <run-dir>/trained.pt, calibrate BN at uniform "
+                       "T_max on calib_batches training batches, evaluate, write model.pt and eval.json.")
+    c.add_argument("--run-dir", required=True, help="the run folder holding trained.pt and train.json")
+    c.add_argument("--preset", default="smoke", help="MLflow experiment tfsnn-<preset> [smoke]")
+    c.add_argument("--tracking-uri", help="MLflow store [$MLFLOW_TRACKING_URI or sqlite:///results/<preset>/mlflow.db]")
+    c.add_argument("--no-mlflow", action="store_true")
+    c.add_argument("--device", help="device [the run's]")
+    c.add_argument("--data-root", help="dataset folder [the run's]")
+    c.add_argument("--workers", type=int, help="data loader workers [the run's]")
+    c.set_defaults(func=cmd_calibrate)
 
     e = sub.add_parser("eval", help="evaluate a trained model at uniform T or at a temporal configuration",
                        description="Evaluate model.pt on its dataset's test (or validation) split. Uniform T "
@@ -143,12 +255,24 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Datasets: " + "; ".join(f"{k}: {v.description}" for k, v in DATASETS.items()))
     d.add_argument("dataset", choices=list(DATASETS), metavar="DATASET", help=", ".join(DATASETS))
     d.add_argument("--root", help="dataset folder [data/<dataset>]")
+    d.add_argument("--manifest", help="also write a JSON manifest (counts, shapes) here")
     d.set_defaults(func=cmd_prepare)
 
     r = sub.add_parser("run-id", help="print the run id that a set of run settings trains into")
     r.add_argument("--config", help="YAML file of run settings")
     _run_config_args(r)
     r.set_defaults(func=cmd_run_id)
+
+    for kind, func, what in (("table", cmd_table, "a table as CSV, Markdown, LaTeX and a provenance sidecar"),
+                             ("figure", cmd_figure, "a figure as PNG, PDF and a provenance sidecar")):
+        b = sub.add_parser(kind, help=f"build {what} from run results (the pipeline calls this)")
+        b.add_argument("name", help=f"{kind} name, e.g. {'table4' if kind == 'table' else 'fig7b'}")
+        b.add_argument("--spec", required=True, help="JSON: the result files and what they mean (from the plan)")
+        b.add_argument("--preset", default="smoke", help="preset named in the output [smoke]")
+        b.add_argument("--out", required=True, help="output path without extension")
+        b.add_argument("--tracking-uri", help="MLflow store whose runs get tagged with this target")
+        b.add_argument("--no-mlflow", action="store_true", help="do not tag the source runs in MLflow")
+        b.set_defaults(func=func)
 
     m = sub.add_parser("mlflow-init", help="create the MLflow store and experiment (before parallel jobs)")
     m.add_argument("--preset", default="smoke")

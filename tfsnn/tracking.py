@@ -137,3 +137,17 @@ class Tracker:
     def finish(self, status: str = "FINISHED") -> None:
         if self.run_id:
             self._guard("run end", self.client.set_terminated, self.run_id, status)
+
+
+def tag_runs(uri: str, mlflow_run_ids: list[str], key: str, value: str = "true") -> int:
+    """Tag runs (e.g. with the targets they feed); returns how many were tagged. Failures only warn."""
+    from mlflow.tracking import MlflowClient
+
+    client, done = MlflowClient(uri), 0
+    for rid in sorted(set(r for r in mlflow_run_ids if r)):
+        try:
+            _retry(client.set_tag, rid, key, value)
+            done += 1
+        except Exception as e:
+            print(f"warning: could not tag MLflow run {rid} in {uri} ({type(e).__name__}: {e})", file=sys.stderr)
+    return done

@@ -4,10 +4,13 @@ Writes into its run folder (all atomically):
 
 - ``checkpoint.pt`` after every epoch (model, optimiser, schedule, sampler and history); a rerun
   resumes from it and, on CPU, ends bitwise identical to an uninterrupted run; removed at the end;
-- ``model.pt``: the final model after BN calibration, with its architecture and settings;
-- ``train.json``: per epoch loss, training accuracy, learning rate, seconds (and, with
+- ``trained.pt`` and ``train.json`` at the end of training (the *train stage*): the trained model
+  before calibration, and per epoch loss, training accuracy, learning rate, seconds (and, with
   ``track_calibration``, test accuracy with and without calibration);
-- ``eval.json``: final accuracy at every uniform T after calibration (and before), firing rates.
+- ``model.pt`` and ``eval.json`` after the *calibration stage*: the model after BN calibration, and
+  its final accuracy at every uniform T (before and after calibration) and firing rates.
+
+``train_run`` runs both stages; the pipeline runs them as two jobs.
 
 Randomness is re-derived from ``(seed, epoch)`` at every epoch start, and the configuration sampler's
 generator state is checkpointed, so resuming at an epoch boundary replays the same stream.
@@ -139,15 +142,19 @@ def model_record(st: Setup) -> dict:
             "state_dict": {k: v.detach().cpu() for k, v in m.state_dict().items()}}
 
 
-def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
-              log: Callable[[str], None] | None = None) -> dict:
-    """Train, calibrate and evaluate; write the run folder; return the contents of ``eval.json``."""
+def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
+                log: Callable[[str], None] | None = None, st: Setup | None = None) -> Setup:
+    """Train (resuming from ``checkpoint.pt`` if present); write ``trained.pt`` and ``train.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda msg: print(msg, flush=True))
     progress = sys.stderr.isatty() if progress is None else progress
     run_id = cfg.run_id()
-    st = setup(cfg)
+    if (out / "trained.pt").is_file() and (out / "train.json").is_file():
+        if read_json(out / "train.json").get("run_id") == run_id:
+            log(f"[{run_id}] already trained: {out / 'trained.pt'}")
+            return open_run(out / "trained.pt", device=cfg.device, data_root=cfg.data_root, workers=cfg.workers)
+    st = st or setup(cfg)
     model, device = st.model, st.device
     optimizer = make_optimizer(cfg, model)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=0.0)
@@ -198,20 +205,41 @@ def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool 
         history.append(record)
         save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id)
         if tracker is not None:
-            tracker.log_metrics(_epoch_metrics(record, cfg.t_max), step=epoch + 1)
+            tracker.log_metrics(_epoch_metrics(record), step=epoch + 1)
         log(f"[{run_id}] epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
             f"train acc {record['train_acc']:.4f} lr {lr:.4g} {record['seconds']:.1f}s")
 
-    result = finish_run(st, test_loader, eval_ts, history, mlflow_run_id, out)
+    torch_save(model_record(st), out / "trained.pt")
+    write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": run_id, "mlflow_run_id": mlflow_run_id,
+                                    "config": cfg.to_dict(), "epochs": history})
+    ckpt_path.unlink(missing_ok=True)
+    return st
+
+
+def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, **overrides) -> dict:
+    """Calibrate BN of ``trained.pt`` and evaluate; write ``model.pt`` and ``eval.json``; return the latter."""
+    out = Path(out_dir)
+    st = st or open_run(out / "trained.pt", **overrides)
+    train = read_json(out / "train.json")
+    mlflow_run_id = train.get("mlflow_run_id")
     if tracker is not None:
-        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}, step=cfg.epochs)
+        mlflow_run_id = tracker.start(st.cfg.run_id(), {}, {}, resume_run_id=mlflow_run_id)
+    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out)
+    if tracker is not None:
+        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}, step=st.cfg.epochs)
         tracker.log_artifacts([out / "train.json", out / "eval.json"])
         tracker.finish()
-    ckpt_path.unlink(missing_ok=True)
     return result
 
 
-def finish_run(st: Setup, test_loader, eval_ts, history, mlflow_run_id, out: Path) -> dict:
+def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
+              log: Callable[[str], None] | None = None) -> dict:
+    """Both stages in one process: train, calibrate, evaluate; return the contents of ``eval.json``."""
+    st = train_stage(cfg, out_dir, tracker, progress, log)
+    return calibrate_stage(out_dir, tracker, st=st)
+
+
+def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path) -> dict:
     cfg, model, device = st.cfg, st.model, st.device
     t0 = time.perf_counter()
     uncal = evaluate_uniform(model, test_loader, eval_ts, device, st.autocast_dtype)
@@ -232,8 +260,6 @@ def finish_run(st: Setup, test_loader, eval_ts, history, mlflow_run_id, out: Pat
                                                             st.autocast_dtype))
     result["eval_seconds"] = time.perf_counter() - t0
     torch_save(model_record(st), out / "model.pt")
-    write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": cfg.run_id(), "config": cfg.to_dict(),
-                                    "epochs": history})
     write_json(out / "eval.json", result)
     return result
 
@@ -242,7 +268,7 @@ def _str_keys(d: dict) -> dict[str, float]:
     return {str(k): v for k, v in d.items()}
 
 
-def _epoch_metrics(record: dict, t_max: int) -> dict[str, float]:
+def _epoch_metrics(record: dict) -> dict[str, float]:
     m = {k: record[k] for k in ("loss", "train_acc", "lr", "seconds")}
     for key in ("test_acc_uncalibrated", "test_acc_calibrated"):
         if key in record:

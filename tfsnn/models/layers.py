@@ -43,7 +43,8 @@ class ConvBNLIF(nn.Module):
         super().__init__()
         self.conv = conv_bn(c_in, c_out, kernel, stride)
         self.lif = LIF(**lif_kw)
-        self.pool = Seq(nn.AvgPool2d(2)) if pool else None
+        # ceil_mode: identical on even sizes (CIFAR), and small inputs (smoke) never pool down to nothing
+        self.pool = Seq(nn.AvgPool2d(2, ceil_mode=True)) if pool else None
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         out = self.lif(self.conv(x_seq))

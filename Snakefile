@@ -1,0 +1,33 @@
+# tfsnn: every table and figure of "Temporal Flexibility in Spiking Neural Networks" as a target.
+#   snakemake --cores all table4                                   smoke preset (CPU, minutes)
+#   snakemake table4 --cores all --resources gpu=1 --configfile config/mini.yaml
+#   snakemake table4 --configfile config/paper.yaml --workflow-profile workflow/profiles/slurm
+# Rules only wire files to `python -m tfsnn ...`; the logic lives in the tfsnn package.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+rule all:
+    input:
+        [f for target in TARGETS for f in PLAN.outputs(target)],
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/targets.smk"

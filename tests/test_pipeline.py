@@ -1,0 +1,171 @@
+"""The real Snakemake DAG on a tiny config: targets build, reruns do nothing, tables rebuild from eval.json."""
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+BUILT = ["table1", "table4", "table10", "table12", "claims", "fig4", "fig7b", "fig7c"]
+
+
+def tiny_config(tmp: Path) -> dict:
+    """The smoke preset shrunk: 1 epoch, width 1/16, few time steps."""
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg["preset"] = "tiny"
+    for role, d in cfg["datasets"].items():
+        d["root"] = str(tmp / "data" / d["name"])
+    cfg["run_defaults"].update(width=0.0625, epochs=1, batch_size=128, calib_batches=2)
+    e = cfg["experiments"]
+    e["comparison"].update(ts_table2=[6, 2], ts_table4=[2, 6])
+    e["conversion"]["ts"] = [1, 2, 8]
+    e["analysis"].update(ts=[2, 6], sdt_star_ts=[2, 6], granularities=[1, 8])
+    e["sampling"].update(s_values=[1, 3], budgets=[3])
+    e["bn_stats"].update(ts=[2, 3], repeats=1)
+    return cfg
+
+
+def snakemake(workdir: Path, *args, check=True):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MLFLOW_TRACKING_URI="")
+    env.pop("MLFLOW_TRACKING_URI")
+    r = subprocess.run([*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", "tiny.yaml", *args],
+                       cwd=workdir, env=env, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    (tmp / "tiny.yaml").write_text(yaml.safe_dump(tiny_config(tmp)))
+    snakemake(tmp, "--cores", "2", *BUILT)
+    return tmp
+
+
+@pytest.mark.slow
+def test_targets_build_in_every_format(workdir):
+    for name in BUILT:
+        if name.startswith("fig"):
+            files = [workdir / "figures" / "tiny" / f"{name}.{ext}" for ext in ("png", "pdf", "provenance.json")]
+        else:
+            files = [workdir / "results" / "tiny" / "tables" / f"{name}.{ext}"
+                     for ext in ("csv", "md", "tex", "provenance.json")]
+        for f in files:
+            assert f.is_file() and f.stat().st_size > 0, f
+    md = (workdir / "results" / "tiny" / "tables" / "table4.md").read_text()
+    assert "preset: tiny" in md and "cited" in md and "digits100" in md
+    import csv
+
+    rows = list(csv.DictReader((workdir / "results" / "tiny" / "tables" / "claims.csv").open()))
+    assert len(rows) == 6 and {r["Verdict"] for r in rows} <= {"holds", "does not hold"}
+
+
+@pytest.mark.slow
+def test_rerun_does_nothing_and_deleting_a_result_rebuilds_only_its_dependents(workdir):
+    r = snakemake(workdir, "-n", *BUILT)
+    assert "Nothing to be done" in r.stdout + r.stderr
+    from tfsnn.pipeline.plan import Plan
+
+    plan = Plan(yaml.safe_load((workdir / "tiny.yaml").read_text()))
+    rid = plan.specs["table4"]["groups"][0]["evals"][0].split("/")[-2]
+    (workdir / "results" / "tiny" / "runs" / rid / "eval.json").unlink()
+    r = snakemake(workdir, "-n", *BUILT)
+    out = r.stdout
+    assert "calibrate" in out and "table4" in out
+    assert "\ntrain " not in out and "rule train:" not in out        # training is not redone
+    snakemake(workdir, "--cores", "2", *BUILT)
+
+
+@pytest.mark.slow
+def test_tables_rebuild_from_eval_files_and_provenance(workdir, monkeypatch):
+    from tfsnn.pipeline.plan import Plan
+    from tfsnn.report.results import _load
+    from tfsnn.report.tables import build_table
+
+    monkeypatch.chdir(workdir)
+    _load.cache_clear()
+    plan = Plan(yaml.safe_load((workdir / "tiny.yaml").read_text()))
+    for name in ("table1", "table4", "table12", "claims"):
+        rebuilt = build_table(name, plan.specs[name], "tiny")
+        assert rebuilt.to_csv() == (workdir / "results" / "tiny" / "tables" / f"{name}.csv").read_text()
+    import json
+
+    prov = json.loads((workdir / "results" / "tiny" / "tables" / "table4.provenance.json").read_text())
+    run_cells = [c for c in prov["cells"].values() if c["runs"]]
+    assert run_cells and all(len(c["runs"]) == len(c["values"]) == 1 for c in run_cells)
+    assert {r for c in run_cells for r in c["runs"]} == {g["evals"][0].split("/")[-2]
+                                                        for g in plan.specs["table4"]["groups"]}
+
+
+@pytest.mark.slow
+def test_mlflow_store_mirrors_runs_with_target_tags(workdir):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workdir}/results/tiny/mlflow.db")
+    exp = client.get_experiment_by_name("tfsnn-tiny")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) >= 7 and all(r.info.status == "FINISHED" for r in runs)
+    tagged = [r for r in runs if r.data.tags.get("tfsnn.target.table4") == "true"]
+    assert len(tagged) == 2
+
+
+@pytest.mark.slow
+def test_every_preset_resolves_in_a_dry_run(workdir):
+    snakemake(workdir, "-n", "all")
+    for preset in ("mini", "paper"):
+        r = subprocess.run([*SNAKEMAKE, "-n", "all", "--configfile", f"config/{preset}.yaml"], cwd=ROOT,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run([*SNAKEMAKE, "-n", "all", "--configfile", "config/paper.yaml", "--workflow-profile",
+                        "workflow/profiles/slurm"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_lint_passes():
+    r = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_config_errors_name_the_key(tmp_path):
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg["run_defaults"]["lrr"] = 0.1
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(tmp_path, "-n", "table4", check=False)
+    assert r.returncode != 0 and "lrr" in r.stderr
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg["experimentz"] = {}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(tmp_path, "-n", "table4", check=False)
+    assert r.returncode != 0 and "experimentz" in r.stderr
+
+
+@pytest.mark.parametrize("preset", ["mini", "paper"])
+def test_presets_are_complete(preset):
+    """--configfile merges over config/config.yaml: a preset must set everything, or smoke values leak in."""
+    from tfsnn.pipeline.plan import Plan
+
+    own = yaml.safe_load((ROOT / "config" / f"{preset}.yaml").read_text())
+    merged = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+    def update(a, b):
+        for k, v in b.items():
+            a[k] = update(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+        return a
+
+    merged = update(merged, own)
+    assert set(Plan(merged).runs) == set(Plan(own).runs)
+    assert {k: v.to_dict() for k, v in Plan(merged).runs.items()} == {k: v.to_dict() for k, v in Plan(own).runs.items()}
+
+
+def test_table_code_has_no_numbers():
+    """Every number in a table comes from a run, the cited-rows file, or a model: none from table code."""
+    for name in ("tables.py", "claims.py", "results.py"):
+        tree = ast.parse((ROOT / "tfsnn" / "report" / name).read_text())
+        literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                    and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
+        assert set(literals) <= {0, 1}, (name, literals)

@@ -1,0 +1,113 @@
+"""The paper's figures from run result files, in one seaborn style, as PNG and PDF (atomically)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..io import atomic_path, write_json
+from .results import accuracy, load, run_id
+from .table import PERCENT
+
+BUILDERS: dict[str, Callable] = {}
+DPI = 200
+
+
+def figure(name: str):
+    def wrap(fn):
+        BUILDERS[name] = fn
+        return fn
+    return wrap
+
+
+def _style():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.bbox": "tight", "pdf.fonttype": 42})
+    return plt, sns
+
+
+def build_figure(name: str, spec: dict, preset: str, prefix: str | Path) -> list[Path]:
+    if name not in BUILDERS:
+        raise KeyError(f"no figure named {name!r}; figures: {', '.join(sorted(BUILDERS))}")
+    plt, sns = _style()
+    fig, runs, title = BUILDERS[name](spec, plt, sns)
+    fig.suptitle(f"{title} (preset: {preset})", fontsize="medium")
+    prefix = Path(prefix)
+    paths = []
+    for ext in (".png", ".pdf"):
+        path = prefix.with_suffix(ext)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext[1:])
+        paths.append(path)
+    plt.close(fig)
+    prov = Path(f"{prefix}.provenance.json")
+    write_json(prov, {"figure": name, "preset": preset, "runs": sorted(set(runs))})
+    return paths + [prov]
+
+
+@figure("fig4")
+def fig4(spec: dict, plt, sns):
+    from ..temporal import ttm_groups
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.8))
+    colors = sns.color_palette("colorblind")
+    for ax, (kind, (t_in, t_out)) in zip(axes, (("down", spec["down"]), ("up", spec["up"]))):
+        # groups are always of the longer sequence into the shorter one's count
+        long, short = max(t_in, t_out), min(t_in, t_out)
+        groups = ttm_groups(long, short)
+        for row, n, y in ((0, t_in, 1.0), (1, t_out, 0.0)):
+            for j in range(n):
+                is_long = n == long
+                grp = next(i for i, g in enumerate(groups) if j in g) if is_long else j
+                ax.add_patch(plt.Rectangle((j - 0.4, y - 0.15), 0.8, 0.3, color=colors[grp % len(colors)], alpha=0.85))
+                ax.text(j, y, str(j + 1), ha="center", va="center", fontsize=9, color="white")
+        for i, g in enumerate(groups):
+            for j in g:
+                src, dst = ((j, i) if kind == "down" else (i, j))
+                ax.annotate("", xy=(dst, 0.17), xytext=(src, 0.83),
+                            arrowprops=dict(arrowstyle="->", color=colors[i % len(colors)], lw=1.2))
+        ax.set_xlim(-0.7, long - 0.3)
+        ax.set_ylim(-0.4, 1.4)
+        ax.set_yticks([0, 1], [f"t_out={t_out}", f"t_in={t_in}"])
+        ax.set_xticks([])
+        ax.grid(False)
+        ax.set_title(f"({'A' if kind == 'down' else 'B'}) {'down' if kind == 'down' else 'up'}-sampling "
+                     f"{t_in} → {t_out}" + (" (sum)" if kind == "down" else " (copy)"))
+    return fig, [], "Fig. 4: TTM grouping (Eq. 8)"
+
+
+@figure("fig7b")
+def fig7b(spec: dict, plt, sns):
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    runs = []
+    for line in spec["lines"]:
+        ys = [accuracy(line["evals"][0], T) * PERCENT for T in spec["ts"]]
+        ax.plot(spec["ts"], ys, marker="o", label=line["label"])
+        runs += [run_id(f) for f in line["evals"]]
+    ax.set_xlabel("inference time step T")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_xticks(spec["ts"])
+    ax.legend(frameon=False)
+    return fig, runs, "Fig. 7B: accuracy by granularity g"
+
+
+@figure("fig7c")
+def fig7c(spec: dict, plt, sns):
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    T = str(spec["T"])
+    history = load(spec["train"][0])["epochs"]
+    epochs = [e["epoch"] for e in history]
+    if "test_acc_calibrated" not in history[0]:
+        raise ValueError(f"{spec['train'][0]} has no per-epoch calibration data; train with track_calibration")
+    ax.plot(epochs, [e["test_acc_calibrated"][T] * PERCENT for e in history], label="with BN calibration")
+    ax.plot(epochs, [e["test_acc_uncalibrated"][T] * PERCENT for e in history], label="running statistics")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"test accuracy at T={T} (%)")
+    ax.legend(frameon=False)
+    return fig, [load(spec["train"][0])["run_id"]], "Fig. 7C: effect of BN calibration during training"

@@ -1,0 +1,57 @@
+"""Reading run results for tables and figures: accuracies per T, with the run ids they came from."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+from ..io import read_json
+from .table import Cell, text_cell, value_cell
+
+CITED_FILE = Path(__file__).with_name("cited.yaml")
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: str) -> dict:
+    return read_json(path)
+
+
+def load(path: str | Path) -> dict:
+    return _load(str(path))
+
+
+def accuracy(path: str | Path, T: int | str, key: str = "accuracy") -> float:
+    d = load(path)
+    try:
+        return float(d[key][str(T)])
+    except KeyError:
+        raise KeyError(f"{path} has no {key} at T={T}; it holds T in {sorted(d.get(key, {}), key=int)}") from None
+
+
+def run_id(path: str | Path) -> str:
+    return load(path)["run_id"]
+
+
+def seeds_cell(paths: list[str], T: int | str, key: str = "accuracy") -> Cell:
+    """Mean ± std over the runs (one per seed) at ``T``."""
+    return value_cell([accuracy(p, T, key) for p in paths], [run_id(p) for p in paths])
+
+
+@functools.lru_cache(maxsize=None)
+def cited_rows() -> dict:
+    return yaml.safe_load(CITED_FILE.read_text())
+
+
+def cited(table: str, **match) -> list[dict]:
+    return [r for r in cited_rows().get(table, []) if all(r.get(k) == v for k, v in match.items())]
+
+
+def cited_cell(row: dict, key: str) -> Cell:
+    value = row["values"].get(str(key))
+    return text_cell(value if value is not None else "-", cited=row["cite"] if value is not None else None)
+
+
+def cite_note(rows: list[dict]) -> list[str]:
+    seen = sorted({r["cite"] for r in rows})
+    return [f"Rows marked 'cited' are quoted from the paper: {'; '.join(seen)}."] if seen else []

@@ -1,0 +1,196 @@
+"""Builders of the paper's tables from run result files (specs come from :mod:`tfsnn.pipeline.plan`).
+
+No number is typed here: run cells come from ``eval*.json`` files, cited cells from ``cited.yaml``,
+structure cells from instantiated models.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .results import accuracy, cite_note, cited, cited_cell, load, run_id, seeds_cell
+from .table import Table, text_cell, value_cell
+
+OURS = "this preset"
+BUILDERS: dict[str, Callable[[dict, str], Table]] = {}
+
+
+def builder(name: str):
+    def wrap(fn):
+        BUILDERS[name] = fn
+        return fn
+    return wrap
+
+
+def build_table(name: str, spec: dict, preset: str) -> Table:
+    if name not in BUILDERS:
+        raise KeyError(f"no table named {name!r}; tables: {', '.join(sorted(BUILDERS))}")
+    return BUILDERS[name](spec, preset)
+
+
+def _cols(ts) -> list[str]:
+    return [f"T={T}" for T in ts]
+
+
+def _stand_in_note(groups: list[dict]) -> list[str]:
+    pairs = sorted({(g["dataset"], g["stand_in"]) for g in groups if g["dataset"].lower() != g["stand_in"]})
+    if not pairs:
+        return []
+    return ["Datasets of this preset: " + ", ".join(f"{d} -> {s}" for d, s in pairs) + "."]
+
+
+def _seed_note(groups: list[dict]) -> list[str]:
+    ns = sorted({len(g["evals"]) for g in groups})
+    return [f"Run cells: mean±std over {'/'.join(map(str, ns))} seed(s) (no ± for one seed), "
+            f"final epoch after BN calibration."]
+
+
+@builder("table1")
+def table1(spec: dict, preset: str) -> Table:
+    ts = spec["ts"]
+    t = Table("table1", "Table 1: inference accuracy of NMT vs SDT", preset, ["Method", *_cols(ts), "Source"])
+    t.add(Method="SDT", Source=OURS, **{f"T={T}": seeds_cell(spec["sdt"]["evals"], T) for T in ts})
+    star = {}
+    for T in ts:
+        star[f"T={T}"] = seeds_cell(spec["sdt_star"][str(T)]["evals"], T)
+    t.add(Method="SDT*", Source=OURS, **star)
+    t.add(Method="NMT", Source=OURS, **{f"T={T}": seeds_cell(spec["nmt"]["evals"], T) for T in ts})
+    rows = cited("table1")
+    for r in rows:
+        t.add(Method=r["method"], Source="cited", **{f"T={T}": cited_cell(r, T) for T in ts})
+    t.notes += [f"SDT: one model trained at T={max(ts)}, tested at every T; SDT*: one model per T, trained "
+                f"and tested at that T; NMT: one T per forward pass for the whole network."]
+    t.notes += _stand_in_note([spec["sdt"]]) + _seed_note([spec["sdt"], spec["nmt"]]) + cite_note(rows)
+    return t
+
+
+def _method_rows(t: Table, name: str, groups: list[dict], ts, dataset_col: bool, arch_col: bool) -> list[dict]:
+    all_cited = []
+    for g in groups:
+        rows = cited(name, dataset=g["dataset"]) if dataset_col else cited(name)
+        all_cited += rows
+        for r in rows:
+            extra = {"Dataset": g["dataset"]} if dataset_col else {}
+            if arch_col:
+                extra["Architecture"] = r.get("arch", "")
+            t.add(Method=r["method"], Source="cited", **extra, **{f"T={T}": cited_cell(r, T) for T in ts})
+        extra = {"Dataset": g["dataset"]} if dataset_col else {}
+        if arch_col:
+            extra["Architecture"] = g["arch"]
+        t.add(Method=g["label"], Source=OURS, **extra, **{f"T={T}": seeds_cell(g["evals"], T) for T in ts})
+    return all_cited
+
+
+@builder("table2")
+def table2(spec: dict, preset: str) -> Table:
+    ts = spec["ts"]
+    t = Table("table2", "Table 2: comparison with existing works on static image datasets", preset,
+              ["Dataset", "Method", "Architecture", *_cols(ts), "Source"])
+    rows = _method_rows(t, "table2", spec["groups"], ts, dataset_col=True, arch_col=True)
+    t.notes += _stand_in_note(spec["groups"]) + _seed_note(spec["groups"]) + cite_note(rows)
+    t.notes += ["† introduces additional floating-point multiplications (as marked in the paper)."]
+    return t
+
+
+@builder("table4")
+def table4(spec: dict, preset: str) -> Table:
+    ts = spec["ts"]
+    t = Table("table4", "Table 4: accuracy at different inference time steps", preset,
+              ["Dataset", "Model", "Method", *_cols(ts), "Source"])
+    cited_rows = []
+    for g in spec["groups"]:
+        rows = cited("table4", dataset=g["dataset"])
+        cited_rows += rows
+        t.add(Dataset=g["dataset"], Model=g["arch"], Method=g["label"], Source=OURS,
+              **{f"T={T}": seeds_cell(g["evals"], T) for T in ts})
+        for r in rows:
+            t.add(Dataset=g["dataset"], Model=r["arch"], Method=r["method"], Source="cited",
+                  **{f"T={T}": cited_cell(r, T) for T in ts})
+    t.notes += _stand_in_note(spec["groups"]) + _seed_note(spec["groups"]) + cite_note(cited_rows)
+    return t
+
+
+@builder("table6")
+def table6(spec: dict, preset: str) -> Table:
+    ts = spec["ts"]
+    t = Table("table6", "Table 6: MTT vs ANN-SNN conversion on CIFAR100, ResNet-18", preset,
+              ["Method", *_cols(ts), "Source"])
+    rows = _method_rows(t, "table6", spec["groups"], ts, dataset_col=False, arch_col=False)
+    t.notes += ["Uniform T beyond T_max runs every stage at T (no TTM); one causal pass gives every T."]
+    if spec.get("augmentation"):
+        t.notes.append(spec["augmentation"])
+    t.notes += _stand_in_note(spec["groups"]) + cite_note(rows)
+    return t
+
+
+@builder("table9")
+def table9(spec: dict, preset: str) -> Table:
+    ts = spec["ts"]
+    t = Table("table9", "Table 9: accuracy of VGG on CIFAR100", preset,
+              ["Method", "Architecture", *_cols(ts), "Source"])
+    rows = _method_rows(t, "table9", spec["groups"], ts, dataset_col=False, arch_col=True)
+    t.notes += _stand_in_note(spec["groups"]) + _seed_note(spec["groups"]) + cite_note(rows)
+    return t
+
+
+@builder("table11")
+def table11(spec: dict, preset: str) -> Table:
+    budgets = sorted({c["budget"] for c in spec["cells"]})
+    s_values = sorted({c["s"] for c in spec["cells"]})
+    cols = [f"e×s={b}" for b in budgets]
+    t = Table("table11", f"Table 11: accuracy at T={spec['T']} given sampling number s and budget e×s", preset,
+              ["s", *cols, "Source"])
+    for s in s_values:
+        cells = {f"e×s={c['budget']}": seeds_cell(c["evals"], spec["T"]) for c in spec["cells"] if c["s"] == s}
+        t.add(s=str(s), Source=OURS, **cells)
+    rows = cited("table11")
+    for r in rows:
+        t.add(s=str(r["s"]), Source="cited", **{f"e×s={b}": cited_cell(r, b) for b in budgets})
+    t.notes += ["Each cell is its own run: epochs = budget / s, so every cell has its own cosine schedule."]
+    t.notes += _stand_in_note([spec["cells"][0]]) + cite_note(rows)
+    return t
+
+
+@builder("table12")
+def table12(spec: dict, preset: str) -> Table:
+    ts, g = spec["ts"], spec["group"]
+    t = Table("table12", "Table 12: test accuracy of one model with two kinds of BN statistics", preset,
+              ["Method", *_cols(ts), "Source"])
+    t.add(Method="T=T_max stat", Source=OURS, **{f"T={T}": seeds_cell(g["evals"], T) for T in ts})
+    t.add(Method="Recalculated stat", Source=OURS, **{f"T={T}": seeds_cell(g["recalibrated"], T) for T in ts})
+    rows = cited("table12")
+    for r in rows:
+        t.add(Method=r["method"], Source="cited", **{f"T={T}": cited_cell(r, T) for T in ts})
+    t.notes += [f"Recalculated: BN calibrated at each uniform T, {spec['repeats']} times on other training "
+                f"batches, accuracies averaged (A.7)."] + _stand_in_note([g]) + cite_note(rows)
+    return t
+
+
+@builder("table10")
+def table10(spec: dict, preset: str) -> Table:
+    from .structure import describe
+
+    archs = spec["archs"]
+    descs = {a: describe(a, spec["input_size"], spec["num_classes"]) for a in archs}
+    names = {a: descs[a]["name"] for a in archs}
+    t = Table("table10", "Table 10: structures of the handmade deep networks on CIFAR", preset,
+              ["Stage", "Output size", *names.values()])
+    stages = descs[archs[0]]["rows"]
+    for i, row in enumerate(stages):
+        cells = {names[a]: text_cell(descs[a]["rows"][i]["layers"]) for a in archs}
+        t.add(Stage=row["stage"], **{"Output size": row["size"]}, **cells)
+    t.add(Stage="stages (blocks)", **{"Output size": ""},
+          **{names[a]: str(descs[a]["n_stages"]) for a in archs})
+    t.add(Stage=f"parameters ({spec['num_classes']} classes)", **{"Output size": ""},
+          **{names[a]: f"{descs[a]['params']:,}" for a in archs})
+    t.notes += ["Generated from the instantiated models (tfsnn.models), not typed."]
+    return t
+
+
+@builder("claims")
+def claims(spec: dict, preset: str) -> Table:
+    from .claims import check_claims
+
+    return check_claims(spec, preset)
+
+
+__all__ = ["build_table", "BUILDERS", "accuracy", "load", "run_id", "value_cell"]
