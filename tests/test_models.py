@@ -18,9 +18,15 @@ CASES = {
     "dvs_resnet18": ((10, 2, 12, 12), 10, 1 / 16),
     "fc_seqmnist": ((12, 1), 12, 1.0),
     "fc_shd": ((9, 70), 9, 0.25),
+    "rnn_seqmnist": ((12, 1), 12, 1.0),
+    "nmnist_net": ((10, 2, 34, 34), 10, 0.5),
 }
 N_STAGES = {"resnet18": 8, "resnet19": 8, "resnet34": 16, "bresnet50": 24, "bresnet72": 35, "vgg14": 13,
-            "dvs_resnet18": 8, "fc_seqmnist": 2, "fc_shd": 3}
+            "dvs_resnet18": 8, "fc_seqmnist": 2, "fc_shd": 3, "rnn_seqmnist": 2, "nmnist_net": 3}
+
+
+# architectures without spiking neurons: no LIF whose time steps could be counted per stage
+NON_SPIKING = {"rnn_seqmnist"}
 
 
 def random_config(n, t_max, seed, first=None):
@@ -40,6 +46,8 @@ def test_stages_run_their_own_time_steps(arch):
     shape, t_max, width = CASES[arch]
     net = build_model(arch, num_classes=7, width=width)
     assert net.n_stages == N_STAGES[arch]
+    if arch in NON_SPIKING:
+        pytest.skip("no LIF neurons (tests/test_datasets_seq.py counts its RNN layers' steps)")
     seq = net.input_kind == "sequence"
     t = random_config(net.n_stages, t_max, seed=len(arch), first=shape[0] if seq else None)
     lif_steps = {i: [] for i in range(net.n_stages)}
@@ -97,6 +105,10 @@ PARAM_TABLE = {
         [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512])) + 512 * k + k,
     "fc_seqmnist": lambda k: (1 * 64 + 64) + (64 * 64 + 64) + 64 * k + k,
     "fc_shd": lambda k: (70 * 128 + 128) + 2 * (128 * 128 + 128) + 128 * k + k,
+    # tanh RNN layers: input and recurrent weights, two bias vectors each
+    "rnn_seqmnist": lambda k: (1 * 64 + 64 * 64 + 2 * 64) + (64 * 64 + 64 * 64 + 2 * 64) + 64 * k + k,
+    # 34x34 input: convs 2-8 (stride 2), 8-16, 16-32, 32-32 with BN; 32 x 2 x 2 -> 64 -> k, no biases
+    "nmnist_net": lambda k: conv(2, 8, 3) + conv(8, 16, 3) + conv(16, 32, 3) + conv(32, 32, 3) + 128 * 64 + 64 * k,
 }
 
 

@@ -4,14 +4,21 @@
 ``10*a + b``) are written in the CIFAR python-pickle layout and read back by the same reader as the
 real CIFAR files. Train and test are a seeded, class-stratified split of the source images, so the
 two never share a source image (pairs are built within each side).
+
+The same holds for the stand-ins in other formats below, each read back only by the real dataset's
+reader: ``digits_imagenet`` (an ImageFolder tree of JPEG files, torchvision), ``digits_seqmnist``
+(MNIST idx files, torchvision) and ``digits_shd`` / ``digits_ssc`` (HDF5 spike files, h5py). The
+event-camera stand-ins are in ``event_standins.py``.
 """
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from ..io import read_json, write_json
+from ..io import atomic_path, read_json, write_json
 from .cifar import write_cifar
 from .pairs import make_pairs
 from .split import holdout
@@ -61,4 +68,152 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
                     per_class={"train": torch.bincount(train[1], minlength=num_classes).tolist(),
                                "test": torch.bincount(test[1], minlength=num_classes).tolist()})
     write_json(manifest_path, manifest)
+    return manifest
+
+
+# ------------------------------------------------------------------ stand-ins in other datasets' formats
+
+STANDIN_PER_CLASS = (40, 10)  # (train, test) source images per class: a few hundred samples in all
+IMAGE_SIDE = 40  # ImageNet stand-in images: room for RandomResizedCrop(32) and Resize(36) + CenterCrop(32)
+
+
+def current_manifest(root: Path, wanted: dict) -> dict | None:
+    """The stand-in manifest ``<root>/standin.json`` if it was written with ``wanted``, else None."""
+    path = Path(root) / "standin.json"
+    if path.is_file():
+        manifest = read_json(path)
+        if all(manifest.get(k) == v for k, v in wanted.items()):
+            return manifest
+    return None
+
+
+def standin_sources(seed: int, per_class: tuple[int, int] = STANDIN_PER_CLASS, extra_train: int = 0
+                    ) -> dict[str, list[tuple[int, int]]]:
+    """(digit image index, label) per part: ``train`` and ``test`` (``per_class`` of each class) from
+    the digits' disjoint splits; ``extra`` (``extra_train`` per class) from training images that
+    ``train`` does not use."""
+    _, y, train_idx, test_idx = digits_split(seed)
+    n_train, n_test = per_class
+    out: dict[str, list[tuple[int, int]]] = {"train": [], "test": [], "extra": []}
+    for c in range(10):
+        tr, te = train_idx[y[train_idx] == c].tolist(), test_idx[y[test_idx] == c].tolist()
+        out["train"] += [(i, c) for i in tr[:n_train]]
+        out["extra"] += [(i, c) for i in tr[n_train:n_train + extra_train]]
+        out["test"] += [(i, c) for i in te[:n_test]]
+    return out
+
+
+def digit_intensities(seed: int, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """The digits as float images ``[N, 8, 8]`` in [0, 1], upscaled bilinearly to ``size`` if given."""
+    x = digits_split(seed)[0][:, 0].float() / 255.0
+    if size is None:
+        return x
+    x = torch.nn.functional.interpolate(x[:, None], size=size, mode="bilinear", align_corners=False)
+    return x[:, 0].clamp(0, 1)
+
+
+def make_imagenet_tree(root: str | Path, seed: int = 0) -> dict:
+    """``digits_imagenet``: an ImageFolder tree ``train/`` and ``val/`` of 40x40 RGB JPEG files."""
+    from PIL import Image
+
+    root = Path(root)
+    wanted = {"dataset": "digits_imagenet", "seed": seed, "generator_version": GENERATOR_VERSION}
+    if (manifest := current_manifest(root, wanted)) is not None:
+        return manifest
+    images = digit_intensities(seed, (IMAGE_SIDE, IMAGE_SIDE))
+    for part, folder in (("train", "train"), ("test", "val")):
+        for n, (i, c) in enumerate(standin_sources(seed)[part]):
+            pixels = (images[i] * 255).round().to(torch.uint8).numpy()
+            with atomic_path(root / folder / f"digit_{c}" / f"{n:05d}.JPEG") as tmp:
+                Image.fromarray(pixels).convert("RGB").save(tmp, format="JPEG", quality=95)
+    manifest = dict(wanted, layout="train/<class>/*.JPEG, val/<class>/*.JPEG", side=IMAGE_SIDE)
+    write_json(root / "standin.json", manifest)
+    return manifest
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The idx format (http://yann.lecun.com/exdb/mnist/): magic 0x0000 08 <ndim> (08 = unsigned byte),
+    each dimension as a big-endian int32, then the bytes."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    return struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def make_idx(root: str | Path, seed: int = 0) -> dict:
+    """``digits_seqmnist``: the digits (8x8) as MNIST idx files in ``<root>/MNIST/raw``."""
+    root = Path(root)
+    wanted = {"dataset": "digits_seqmnist", "seed": seed, "generator_version": GENERATOR_VERSION}
+    if (manifest := current_manifest(root, wanted)) is not None:
+        return manifest
+    x = digits_split(seed)[0][:, 0].numpy()
+    for part, prefix in (("train", "train"), ("test", "t10k")):
+        pairs = standin_sources(seed)[part]
+        files = {f"{prefix}-images-idx3-ubyte": x[[i for i, _ in pairs]],
+                 f"{prefix}-labels-idx1-ubyte": np.asarray([c for _, c in pairs], dtype=np.uint8)}
+        for name, array in files.items():
+            with atomic_path(root / "MNIST" / "raw" / name) as tmp:
+                tmp.write_bytes(idx_bytes(array))
+    manifest = dict(wanted, layout="MNIST/raw/*-ubyte", image_shape=list(x.shape[1:]))
+    write_json(root / "standin.json", manifest)
+    return manifest
+
+
+SPIKE_SLOT_S = 0.025  # each digit column lasts 25 ms
+SPIKE_ONSET_S = 0.05  # recordings start within the first 50 ms
+SPIKE_P = 0.6  # firing probability of a unit per column at full intensity
+SPIKE_UNITS = 700
+SPIKE_STREAMS = {"shd": 0, "ssc": 1}  # the two stand-ins draw different spike trains from the same digits
+
+
+def digit_spikes(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Spike times (s) and units of an 8x8 digit read like a spectrogram: rows are bands of the 700
+    units (row 0 the lowest), columns 25 ms slots in time; a unit fires once per slot with
+    probability 0.6 x intensity."""
+    rows, cols = img.shape
+    band = np.arange(SPIKE_UNITS) * rows // SPIKE_UNITS
+    onset = rng.uniform(0, SPIKE_ONSET_S)
+    times, units = [], []
+    for c in range(cols):
+        fire = np.flatnonzero(rng.random(SPIKE_UNITS) < SPIKE_P * img[band, c])
+        units.append(fire)
+        times.append(onset + (c + rng.random(len(fire))) * SPIKE_SLOT_S)
+    t, u = np.concatenate(times), np.concatenate(units)
+    order = np.argsort(t, kind="stable")
+    return t[order], u[order]
+
+
+def write_hsd(path: Path, times: list[np.ndarray], units: list[np.ndarray], labels: np.ndarray,
+              keys: list[str]) -> None:
+    """An HDF5 file in the SHD/SSC layout: ``spikes/times`` (vlen float16, s), ``spikes/units`` (vlen
+    uint16), ``labels`` (uint16), ``extra/keys`` (class names) and ``extra/speaker`` (uint16)."""
+    import h5py
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        spikes = f.create_group("spikes")
+        t = spikes.create_dataset("times", (len(times),), dtype=h5py.vlen_dtype(np.float16))
+        u = spikes.create_dataset("units", (len(units),), dtype=h5py.vlen_dtype(np.uint16))
+        for i, (ti, ui) in enumerate(zip(times, units)):
+            t[i], u[i] = ti.astype(np.float16), ui.astype(np.uint16)
+        f.create_dataset("labels", data=np.asarray(labels, dtype=np.uint16))
+        extra = f.create_group("extra")
+        extra.create_dataset("keys", data=np.asarray(keys, dtype="S"))
+        extra.create_dataset("speaker", data=np.zeros(len(labels), dtype=np.uint16))
+
+
+def make_hsd(root: str | Path, prefix: str, seed: int = 0) -> dict:
+    """``digits_shd`` / ``digits_ssc``: the digits as spike trains in ``<prefix>_{train,test}.h5``
+    (SSC also ``ssc_valid.h5``, from training images the train file does not use)."""
+    root = Path(root)
+    wanted = {"dataset": f"digits_{prefix}", "seed": seed, "generator_version": GENERATOR_VERSION}
+    if (manifest := current_manifest(root, wanted)) is not None:
+        return manifest
+    images = digit_intensities(seed).numpy()
+    sources = standin_sources(seed, extra_train=STANDIN_PER_CLASS[1] if prefix == "ssc" else 0)
+    parts = {"train": "train", "test": "test"} | ({"valid": "extra"} if prefix == "ssc" else {})
+    rng = np.random.default_rng([seed, SPIKE_STREAMS[prefix]])
+    for part, source in parts.items():
+        spikes = [digit_spikes(images[i], rng) for i, _ in sources[source]]
+        write_hsd(root / f"{prefix}_{part}.h5", [t for t, _ in spikes], [u for _, u in spikes],
+                  np.asarray([c for _, c in sources[source]]), [str(c) for c in range(10)])
+    manifest = dict(wanted, files=[f"{prefix}_{part}.h5" for part in parts])
+    write_json(root / "standin.json", manifest)
     return manifest

@@ -1,4 +1,5 @@
-"""Image transforms on uint8 tensors: crop + flip, AutoAugment and Cutout as independent switches (A.2)."""
+"""Transforms: images as uint8 tensors (crop + flip, AutoAugment and Cutout as independent switches, A.2),
+ImageNet's PIL pipeline, and the augmentation of event frames."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -57,3 +58,56 @@ def train_transform(mean, std, crop_padding: int = 4, hflip: bool = True, autoau
 
 def eval_transform(mean, std) -> Callable[[torch.Tensor], torch.Tensor]:
     return ToFloatNormalized(mean, std)
+
+
+# ImageNet channel statistics as used by torchvision's reference training recipe and pretrained weights
+# (https://pytorch.org/vision/stable/models.html): mean and std of the ILSVRC-2012 training images.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def imagenet_train_transform(crop: int = 224, hflip: bool = True) -> Callable:
+    """The standard ImageNet training view of a PIL image: random resized crop, flip, normalise."""
+    steps: list = [T.RandomResizedCrop(crop)]
+    if hflip:
+        steps.append(T.RandomHorizontalFlip())
+    steps += [T.PILToTensor(), T.ConvertImageDtype(torch.float32), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    return T.Compose(steps)
+
+
+def imagenet_eval_transform(crop: int = 224, resize: int = 256) -> Callable:
+    """The standard ImageNet evaluation view: resize the short side, centre crop, normalise."""
+    return T.Compose([T.Resize(resize), T.CenterCrop(crop), T.PILToTensor(), T.ConvertImageDtype(torch.float32),
+                      T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+INVERSION_P = 0.25  # N-Caltech101 policy of the official code: invert time, or flip, each with p = 0.25
+
+
+class EventAugment:
+    """Training augmentation of event frames ``[F, C, H, W]`` (A.2; the official time-stepped code).
+
+    - ``hflip``: mirror left-right with p = 0.5;
+    - ``temporal_inversion`` (N-Caltech101, Shen et al. 2023) replaces that flip by one draw: with
+      p = 0.25 time and polarity are reversed, with p = 0.25 the frames are mirrored (if ``hflip``);
+    - ``roll``: circular shift by independent whole-pixel offsets in ``[-roll, roll]`` along y and x.
+
+    Random numbers come from torch's generator, which the training loop seeds per epoch.
+    """
+
+    def __init__(self, hflip: bool = True, roll: int = 5, temporal_inversion: bool = False):
+        self.hflip, self.roll, self.temporal_inversion = bool(hflip), int(roll), bool(temporal_inversion)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.temporal_inversion:
+            u = float(torch.rand(()))
+            if u < INVERSION_P:
+                x = x.flip(0, 1)
+            elif u >= 1.0 - INVERSION_P and self.hflip:
+                x = x.flip(-1)
+        elif self.hflip and float(torch.rand(())) < 0.5:
+            x = x.flip(-1)
+        if self.roll > 0:
+            dy, dx = torch.randint(-self.roll, self.roll + 1, (2,)).tolist()
+            x = x.roll((dy, dx), dims=(-2, -1))
+        return x

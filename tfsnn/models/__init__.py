@@ -12,7 +12,9 @@ from typing import Callable
 
 from .base import Stage, TemporalNet
 from .fc import fc_snn
+from .nmnist import nmnist_net
 from .resnet import spiking_resnet
+from .rnn import rnn_net
 from .vgg import vgg14
 
 # name -> (builder, defaults). Defaults hold what the paper fixes per architecture.
@@ -26,6 +28,10 @@ ARCHS: dict[str, tuple[Callable[..., TemporalNet], dict]] = {
     "dvs_resnet18": (partial(spiking_resnet, "resnet18", input_kind="frames"), dict(in_channels=2, tau=0.5)),
     "fc_seqmnist": (partial(fc_snn, hidden=(64, 64), arch="fc_seqmnist"), dict(in_features=1, tau=0.99)),
     "fc_shd": (partial(fc_snn, hidden=(128, 128, 128), arch="fc_shd"), dict(in_features=70, tau=0.9753)),
+    # Table 14's non-spiking baseline: tanh RNN, 2 x 64 (A.12)
+    "rnn_seqmnist": (partial(rnn_net, hidden=(64, 64), arch="rnn_seqmnist"), dict(in_features=1)),
+    # Table 7: the official event-driven code's Speck network; tau 1 = its integrate-and-fire neurons
+    "nmnist_net": (nmnist_net, dict(in_channels=2, tau=1.0)),
 }
 
 
