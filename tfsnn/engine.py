@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .distributed import no_sync
 from .temporal import ConfigSampler
 
 
@@ -34,10 +35,12 @@ def _progress(iterable, desc: str, enabled: bool, total: int | None = None):
 def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.Optimizer,
                     sampler: ConfigSampler, s: int, device: torch.device,
                     autocast_dtype: torch.dtype | None = None, progress: bool = False,
-                    desc: str = "train") -> dict:
+                    desc: str = "train", after_step: Callable[[], None] | None = None) -> dict:
     """Algorithm 1: per batch, ``s`` configurations, losses summed (gradients accumulate), one step.
 
-    Returns the mean loss per configuration, the training accuracy over all ``s`` passes, and seconds.
+    Returns the mean loss per configuration, the training accuracy over all ``s`` passes, seconds, and
+    the raw sums behind them (for reduction across processes). A DistributedDataParallel model
+    all-reduces gradients once per iteration, on the last of the ``s`` backward passes.
     """
     model.train()
     start = time.perf_counter()
@@ -47,21 +50,25 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.O
     for x, y in _progress(loader, desc, progress, total=len(loader) if hasattr(loader, "__len__") else None):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
-        for _ in range(s):
+        for i in range(s):
             t = sampler.sample()
-            with autocast(device, autocast_dtype):
-                logits = model(x, t)
-                loss = F.cross_entropy(logits.float(), y)
-            loss.backward()
+            with no_sync(model, last=i == s - 1):
+                with autocast(device, autocast_dtype):
+                    logits = model(x, t)
+                    loss = F.cross_entropy(logits.float(), y)
+                loss.backward()
             loss_sum += loss.detach()
             correct += (logits.detach().argmax(1) == y).sum()
             passes += 1
         optimizer.step()
+        if after_step is not None:
+            after_step()
         seen += len(y)
     if passes == 0:
         raise ValueError("the training loader yielded no batches")
     return {"loss": float(loss_sum) / passes, "train_acc": float(correct) / (seen * s),
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "loss_sum": float(loss_sum), "passes": passes,
+            "correct": float(correct), "seen": seen * s}
 
 
 @torch.no_grad()

@@ -17,10 +17,12 @@ The second line is the recursion whose unrolled form is Eq. 15.
 """
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import nn
 
-BACKENDS = ("auto", "torch")
+BACKENDS = ("auto", "torch", "triton")
 
 
 def surrogate(v: torch.Tensor, v_th: float, h: float) -> torch.Tensor:
@@ -59,10 +61,27 @@ class _LIFTorch(torch.autograd.Function):
         return grad_x, None, None, None
 
 
-def _resolve_backend(backend: str, x_seq: torch.Tensor) -> str:
+def _triton_available() -> bool:
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend: str, x_seq: torch.Tensor) -> str:
+    """``auto``: the fused Triton kernel on CUDA tensors, the torch reference elsewhere."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown LIF backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    return "torch"
+    if backend == "auto":
+        return "triton" if x_seq.is_cuda and _triton_available() else "torch"
+    if backend == "triton":
+        if not _triton_available():
+            raise ValueError("the triton LIF backend needs the triton package; use backend='torch'")
+        if not x_seq.is_cuda and os.environ.get("TRITON_INTERPRET") != "1":
+            raise ValueError("the triton LIF backend runs on CUDA tensors (or on the CPU under "
+                             "TRITON_INTERPRET=1, for tests); use backend='torch' or 'auto' on the CPU")
+    return backend
 
 
 def lif_multistep(x_seq: torch.Tensor, tau: float = 0.5, v_th: float = 1.0, h: float = 1.0,
@@ -70,7 +89,10 @@ def lif_multistep(x_seq: torch.Tensor, tau: float = 0.5, v_th: float = 1.0, h: f
     """Spikes ``[T, ...]`` of a LIF layer driven by the input currents ``x_seq`` ``[T, ...]``."""
     if x_seq.dim() < 2:
         raise ValueError(f"lif_multistep expects a time-first tensor [T, ...], got shape {tuple(x_seq.shape)}")
-    _resolve_backend(backend, x_seq)
+    if resolve_backend(backend, x_seq) == "triton":
+        from .kernels.lif_triton import lif_triton
+
+        return lif_triton(x_seq, tau, v_th, h)
     return _LIFTorch.apply(x_seq, float(tau), float(v_th), float(h))
 
 

@@ -1,0 +1,132 @@
+"""Fused LIF in Triton: the whole forward over T in one kernel, the whole backward over T in another.
+
+Each program owns ``BLOCK`` neurons and loops over time with the membrane in registers (float32), so
+the tensor is read and written once per step, in whatever dense layout it arrives in: every time
+step of a ``[T, ...]`` tensor is a dense block of ``S`` elements (contiguous, channels_last, any
+permutation), addressed through its storage; no ``.contiguous()`` copy. A stem output broadcast over
+time (stride 0 along T) is read without materialising it.
+
+Saved for the backward pass: the membrane ``v`` (Eq. 1). For float32 inputs it is saved in float32 and
+the spikes are recomputed from it (bitwise the forward's). For bfloat16/float16 inputs ``v`` is saved in
+that dtype and the spikes as one byte each, so the recomputed surrogate sees a rounded ``v`` while the
+spikes stay exactly the forward's.
+
+The arithmetic is that of ``tfsnn.neuron`` (Eq. 1-4, 6, 12-15); tests compare the two under
+``TRITON_INTERPRET=1`` on the CPU.
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+BLOCK = 1024
+
+
+@triton.jit
+def _lif_forward(x_ptr, x_tstride, out_ptr, v_ptr, s8_ptr, T, S, tau, v_th,
+                 SAVE_SPIKES: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < S
+    # pointers advance by one step per iteration (64-bit addresses: no index overflow for large T * S)
+    x_p, o_p, v_p, s_p = x_ptr + offs, out_ptr + offs, v_ptr + offs, s8_ptr + offs
+    u = tl.zeros([BLOCK], dtype=tl.float32)
+    for _ in range(T):
+        x = tl.load(x_p, mask=mask, other=0.0).to(tl.float32)
+        v = tau * u + x                                   # Eq. 1
+        spike = v > v_th                                  # Eq. 3, strict
+        tl.store(o_p, spike.to(out_ptr.dtype.element_ty), mask=mask)
+        tl.store(v_p, v.to(v_ptr.dtype.element_ty), mask=mask)
+        if SAVE_SPIKES:
+            tl.store(s_p, spike.to(tl.uint8), mask=mask)
+        u = tl.where(spike, 0.0, v)                       # Eq. 4, hard reset
+        x_p += x_tstride
+        o_p += S
+        v_p += S
+        s_p += S
+
+
+@triton.jit
+def _lif_backward(gs_ptr, v_ptr, s8_ptr, gx_ptr, T, S, last, tau, v_th, h,
+                  SAVED_SPIKES: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < S
+    # start at the last step (offset ``last`` = (T-1) * S, passed from the host) and walk back
+    g_p, v_p, s_p, x_p = gs_ptr + last + offs, v_ptr + last + offs, s8_ptr + last + offs, gx_ptr + last + offs
+    carry = tl.zeros([BLOCK], dtype=tl.float32)          # dL/dv[t+1]
+    for _ in range(T):
+        v = tl.load(v_p, mask=mask, other=0.0).to(tl.float32)
+        if SAVED_SPIKES:
+            spike = tl.load(s_p, mask=mask, other=0).to(tl.float32)
+        else:
+            spike = (v > v_th).to(tl.float32)
+        sg = tl.maximum(h - tl.abs(v - v_th), 0.0) / (h * h)                         # Eq. 6
+        gs = tl.load(g_p, mask=mask, other=0.0).to(tl.float32)
+        g = gs * sg + tau * carry * ((1.0 - spike) - v * sg)                          # Eq. 12-15
+        tl.store(x_p, g.to(gx_ptr.dtype.element_ty), mask=mask)
+        carry = g
+        g_p -= S
+        v_p -= S
+        s_p -= S
+        x_p -= S
+
+
+def dense_frame(frame: torch.Tensor) -> bool:
+    """True when ``frame`` occupies exactly ``frame.numel()`` consecutive storage elements (any order)."""
+    if frame.numel() == 0:
+        return False
+    expected = 1
+    for stride, size in sorted((st, sz) for st, sz in zip(frame.stride(), frame.size()) if sz != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _like_frames(frame: torch.Tensor, T: int, dtype: torch.dtype) -> torch.Tensor:
+    """A ``[T, *frame.shape]`` tensor whose every step has ``frame``'s (dense) layout."""
+    S = frame.numel()
+    return torch.empty_strided((T,) + tuple(frame.shape), (S,) + tuple(frame.stride()), dtype=dtype,
+                               device=frame.device)
+
+
+class LIFTriton(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x_seq: torch.Tensor, tau: float, v_th: float, h: float):
+        T, frame = x_seq.shape[0], x_seq[0]
+        if not dense_frame(frame) or x_seq.stride(0) not in (0, frame.numel()):
+            x_seq = x_seq.contiguous()
+            frame = x_seq[0]
+        S = frame.numel()
+        low = x_seq.dtype in (torch.bfloat16, torch.float16)
+        out = _like_frames(frame, T, x_seq.dtype)
+        v = _like_frames(frame, T, x_seq.dtype if low else torch.float32)
+        s8 = _like_frames(frame, T, torch.uint8) if low else v
+        grid = (triton.cdiv(S, BLOCK),)
+        _lif_forward[grid](frame, x_seq.stride(0), out, v, s8, T, S, tau, v_th, SAVE_SPIKES=low, BLOCK=BLOCK)
+        if low:
+            ctx.save_for_backward(v, s8)
+        else:
+            ctx.save_for_backward(v)
+        ctx.low, ctx.tau, ctx.v_th, ctx.h = low, tau, v_th, h
+        ctx.in_dtype = x_seq.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        saved = ctx.saved_tensors
+        v = saved[0]
+        s8 = saved[1] if ctx.low else v
+        T, frame = v.shape[0], v[0]
+        S = frame.numel()
+        if grad_out.stride() != v.stride():
+            grad_out = _like_frames(frame, T, grad_out.dtype).copy_(grad_out)
+        grad_x = _like_frames(frame, T, ctx.in_dtype)
+        grid = (triton.cdiv(S, BLOCK),)
+        _lif_backward[grid](grad_out, v, s8, grad_x, T, S, (T - 1) * S, ctx.tau, ctx.v_th, ctx.h,
+                            SAVED_SPIKES=ctx.low, BLOCK=BLOCK)
+        return grad_x, None, None, None
+
+
+def lif_triton(x_seq: torch.Tensor, tau: float, v_th: float, h: float) -> torch.Tensor:
+    return LIFTriton.apply(x_seq, float(tau), float(v_th), float(h))
