@@ -22,12 +22,13 @@ include: "workflow/rules/common.smk"
 
 rule all:
     input:
-        [f for target in TARGETS for f in PLAN.outputs(target)],
+        [f for target in TARGETS for f in PLAN.outputs(target) + PLAN.inputs(target)],
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/analysis.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/targets.smk"

@@ -37,3 +37,9 @@ def test_run_id_tracks_result_settings_only():
     assert a.run_id() == a.replace(workers=4, device="cpu", data_root="/elsewhere", tags={"t": "x"}).run_id()
     assert a.run_id().startswith("digits10-resnet19-mtt-T6-e5-seed1000-")
     assert "mttg2" in a.replace(g=2).run_id()
+
+
+def test_run_id_ignores_settings_left_at_their_default():
+    """A field added later with a default must not change existing run ids."""
+    a = RunConfig.from_dict({"epochs": 5})
+    assert a.run_id() == RunConfig.from_dict({"epochs": 5, "t_min": 1, "autoaugment": False}).run_id()

@@ -6,8 +6,9 @@ one temporal configuration (by default uniform ``T_max``, whose statistics serve
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -50,3 +51,18 @@ def calibrate_bn(model: nn.Module, batches: Iterable, t: int | Sequence[int], n_
     if used == 0:
         raise ValueError("BN calibration got no batches: the calibration data is empty")
     return used
+
+
+@contextlib.contextmanager
+def bn_snapshot(model: nn.Module) -> Iterator[None]:
+    """Inside, BN statistics may be recalibrated at will; on exit they are what they were before."""
+    layers = bn_layers(model)
+    saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()) for m in layers]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for m, (mean, var, n) in zip(layers, saved):
+                m.running_mean.copy_(mean)
+                m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(n)

@@ -75,10 +75,12 @@ def cmd_train(args) -> int:
         raise TfsnnError(f"these settings train run {cfg.run_id()}, not {args.expect_run_id}; the pipeline's "
                          f"plan and the settings disagree — rerun snakemake so both come from one config")
     if args.stage == "train":
-        train_stage(cfg, out, tracker=_tracker(args))
+        train_stage(cfg, out, tracker=_tracker(args), check_sync=args.check_sync)
         print(f"[{cfg.run_id()}] trained -> {out / 'trained.pt'}")
     else:
-        _print_result(train_run(cfg, out, tracker=_tracker(args)), out)
+        result = train_run(cfg, out, tracker=_tracker(args), check_sync=args.check_sync)
+        if result:  # empty on ranks other than 0 under torchrun
+            _print_result(result, out)
     return 0
 
 
@@ -110,15 +112,20 @@ def cmd_eval(args) -> int:
 
 
 def cmd_prepare(args) -> int:
-    from .data import load_data, prepare_dataset
+    from .data import DATASETS, load_data, prepare_dataset
 
+    if args.dataset == "list":
+        for name, spec in DATASETS.items():
+            print(f"{name:16s} {spec.description}")
+        return 0
     root = prepare_dataset(args.dataset, args.root)
     if args.manifest:
         from .io import write_json
 
         d = load_data(args.dataset, root, crop_padding=0)
         write_json(args.manifest, {"dataset": args.dataset, "root": str(root), "num_classes": d.num_classes,
-                                   "input_kind": d.input_kind, "shape": list(d.image_shape), "sizes": d.sizes})
+                                   "input_kind": d.input_kind, "shape": list(d.image_shape), "sizes": d.sizes,
+                                   "per_class": d.per_class})
     print(f"{args.dataset} ready in {root}")
     return 0
 
@@ -197,9 +204,56 @@ def cmd_figure(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .data import DATASETS
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise TfsnnError(f"{text!r} is not a comma-separated list of numbers") from None
 
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise TfsnnError(f"{text!r} is not a comma-separated list of integers") from None
+
+
+def cmd_analyze(args) -> int:
+    from .analysis import estimation, experiments
+    from .io import read_json, write_json
+    from .train import open_run
+
+    st = open_run(args.model, device=args.device, data_root=args.data_root)
+    kind = args.kind
+    if kind == "estimator":
+        result = estimation.estimator_experiment(st, args.n_fit, args.n_val, args.repeats, args.split, args.seed)
+    elif kind == "search":
+        if not args.estimator or not Path(args.estimator).is_file():
+            raise TfsnnError("search needs --estimator: the JSON written by `analyze estimator` on this run")
+        result = estimation.search_experiment(st, read_json(args.estimator), args.T_g, args.repeats, args.split)
+    elif kind == "seenn":
+        result = experiments.seenn_experiment(st, _floats(args.targets), args.tol, args.split)
+    elif kind in ("noise-weight", "noise-input"):
+        result = experiments.noise_experiment(st, kind.split("-")[1], _floats(args.grid), args.repeats, args.seed)
+    elif kind == "landscape":
+        result = experiments.landscape_experiment(st, _floats(args.alphas), args.batches, args.seed)
+    elif kind == "gradients":
+        result = experiments.gradients_experiment(st)
+    elif kind == "gradcos":
+        t_a, t_b = _ints(args.ts)
+        result = experiments.gradcos_experiment(st, t_a, t_b, args.batches)
+    else:  # calbatches
+        result = experiments.calbatches_experiment(st, _ints(args.counts), args.repeats)
+    write_json(args.out, result)
+    print(f"{kind} of {st.cfg.run_id()} -> {args.out}")
+    return 0
+
+
+ANALYSES = ("estimator", "search", "seenn", "noise-weight", "noise-input", "landscape", "gradients", "gradcos",
+            "calbatches")
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Temporally flexible SNNs: mixed time-step training "
                                 "(MTT), evaluation at any temporal configuration, and the paper's pipeline.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -219,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--stage", choices=("all", "train"), default="all", help="all: train, calibrate BN and "
                    "evaluate; train: stop after training (write trained.pt, train.json) [all]")
     t.add_argument("--expect-run-id", help="fail unless the settings give this run id (pipeline check)")
+    t.add_argument("--check-sync", action="store_true", help="under torchrun: verify after every step that all "
+                   "ranks hold the same weights, and after calibration the same BN statistics")
     _run_config_args(t)
     t.set_defaults(func=cmd_train)
 
@@ -252,8 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     d = sub.add_parser("prepare", help="prepare a dataset (stand-ins are generated; real data is checked)",
-                       description="Datasets: " + "; ".join(f"{k}: {v.description}" for k, v in DATASETS.items()))
-    d.add_argument("dataset", choices=list(DATASETS), metavar="DATASET", help=", ".join(DATASETS))
+                       description="Prepare a dataset: stand-ins are generated, real data is checked and "
+                       "converted once. `python -m tfsnn prepare list` lists the datasets.")
+    d.add_argument("dataset", help="dataset name, or 'list'")
     d.add_argument("--root", help="dataset folder [data/<dataset>]")
     d.add_argument("--manifest", help="also write a JSON manifest (counts, shapes) here")
     d.set_defaults(func=cmd_prepare)
@@ -273,6 +330,35 @@ def build_parser() -> argparse.ArgumentParser:
         b.add_argument("--tracking-uri", help="MLflow store whose runs get tagged with this target")
         b.add_argument("--no-mlflow", action="store_true", help="do not tag the source runs in MLflow")
         b.set_defaults(func=func)
+
+    a = sub.add_parser("analyze", help="an analysis of a trained run (estimator, search, SEENN, noise, ...)",
+                       description="Analyses of a trained run, written as one JSON file. estimator: fit "
+                       "acc(t) = sum K_i sqrt(log2 t_i) + c on random configurations (A.3); search: the best "
+                       "configuration under the energy of uniform T_g; seenn: early-exit thresholds for target "
+                       "average exit steps (Table 5); noise-weight / noise-input: Gaussian noise sweeps (Fig. 5, "
+                       "6); landscape: 1D filter-normalised loss landscape (Fig. 9); gradients: Table 13; "
+                       "gradcos: gradient cosine at two T (4.2); calbatches: accuracy vs calibration batches.")
+    a.add_argument("kind", choices=ANALYSES)
+    a.add_argument("--model", required=True, help="a run's model.pt")
+    a.add_argument("--out", required=True, help="result JSON")
+    a.add_argument("--split", choices=("test", "val"), default="test",
+                   help="split that fits, thresholds and searches are tuned on [test, as the paper]")
+    a.add_argument("--repeats", type=int, default=3, help="calibrations per configuration / draws per noise level [3]")
+    a.add_argument("--seed", type=int, default=0, help="seed of configurations, noise and directions [0]")
+    a.add_argument("--n-fit", type=int, default=18, help="estimator: configurations for the fit [18]")
+    a.add_argument("--n-val", type=int, default=1000, help="estimator: validation configurations [1000]")
+    a.add_argument("--estimator", help="search: the estimator JSON of this run")
+    a.add_argument("--T-g", dest="T_g", type=int, default=3, help="search: energy budget of uniform T_g [3]")
+    a.add_argument("--targets", default="1.20,1.09", help="seenn: target average exit steps [1.20,1.09]")
+    a.add_argument("--tol", type=float, default=0.02, help="seenn: tolerance on the average exit step [0.02]")
+    a.add_argument("--grid", default="0,0.001,0.01,0.1", help="noise: sigma^2 values")
+    a.add_argument("--alphas", default="-1,-0.5,0,0.5,1", help="landscape: step sizes along the direction")
+    a.add_argument("--batches", type=int, default=10, help="landscape / gradcos: batches used [10]")
+    a.add_argument("--ts", default="3,6", help="gradcos: the two time steps [3,6]")
+    a.add_argument("--counts", default="1,2,5,10,20,50", help="calbatches: calibration batch counts")
+    a.add_argument("--device", help="device [the run's]")
+    a.add_argument("--data-root", help="dataset folder [the run's]")
+    a.set_defaults(func=cmd_analyze)
 
     m = sub.add_parser("mlflow-init", help="create the MLflow store and experiment (before parallel jobs)")
     m.add_argument("--preset", default="smoke")

@@ -17,6 +17,9 @@ from .errors import TfsnnError
 from .temporal import METHODS
 
 
+RUN_ID_VERSION = 1
+
+
 class RunConfigError(TfsnnError):
     pass
 
@@ -39,6 +42,14 @@ class RunConfig:
     cutout_size: int = _f(16, "Cutout hole side in pixels")
     crop_padding: int = _f(4, "random crop padding in pixels (0: no crop)")
     hflip: bool = _f(True, "random horizontal flip")
+    frame_bins: int = _f(10, "event datasets: frames per recording (A.2: ten)")
+    frame_split: str = _f("events", "event datasets: 'events' = equal event counts per frame (SpikingJelly's "
+                                    "usual split), 'time' = equal durations")
+    roll_pixels: int = _f(5, "event datasets: random circular shift by up to this many pixels in x and y "
+                             "(A.2: 5; 0: off)")
+    temporal_inversion: bool = _f(False, "event datasets: the N-Caltech101 policy of A.2 and the official code "
+                                         "(reverse time and polarity with p=0.25, else flip with p=0.25) "
+                                         "instead of the plain p=0.5 flip")
     # model
     arch: str = _f("resnet19", "architecture (resnet18, resnet19, resnet34, bresnet50, bresnet72, vgg14, "
                                "dvs_resnet18, fc_seqmnist, fc_shd)")
@@ -126,7 +137,14 @@ class RunConfig:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("runtime")}
 
     def run_hash(self) -> str:
-        blob = json.dumps(self.result_settings(), sort_keys=True, default=str)
+        """Hash of the result settings that differ from their defaults (and of RUN_ID_VERSION).
+
+        A new field with a default leaves every existing run id as it was; changing a default changes
+        what existing ids mean, so bump RUN_ID_VERSION when you do.
+        """
+        defaults = RunConfig().result_settings()
+        changed = {k: v for k, v in self.result_settings().items() if v != defaults[k]}
+        blob = json.dumps({"version": RUN_ID_VERSION, **changed}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
     def run_id(self) -> str:

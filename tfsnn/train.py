@@ -27,6 +27,7 @@ from typing import Callable
 import torch
 from torch.utils.data import DataLoader
 
+from . import distributed
 from .bn import calibrate_bn
 from .config import RunConfig, RunConfigError
 from .data import Data, load_data
@@ -79,10 +80,12 @@ class Setup:
 
 def setup(cfg: RunConfig) -> Setup:
     """Data and model of a run (shared by training and by analyses that load a trained model)."""
-    device = resolve_device(cfg.device)
+    device = distributed.device_for(distributed.init(), resolve_device(cfg.device))
     data = load_data(cfg.dataset, cfg.data_root, val_split=cfg.val_split, seed=cfg.seed,
                      crop_padding=cfg.crop_padding, hflip=cfg.hflip, autoaugment=cfg.autoaugment,
-                     cutout=cfg.cutout, cutout_size=cfg.cutout_size)
+                     cutout=cfg.cutout, cutout_size=cfg.cutout_size, frame_bins=cfg.frame_bins,
+                     frame_split=cfg.frame_split, roll_pixels=cfg.roll_pixels,
+                     temporal_inversion=cfg.temporal_inversion)
     torch.manual_seed(cfg.seed)
     kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend)
     if data.input_kind == "sequence":
@@ -108,12 +111,15 @@ def calibration_loader(st: Setup, purpose: int = 0) -> DataLoader:
                   seed=derived_seed(cfg.seed, CALIB_STREAM, purpose), workers=cfg.workers)
 
 
-def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: int = 0) -> None:
-    """BN calibration of ``model`` (default: the run's) at ``t`` (default uniform ``t_max``)."""
+def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: int = 0,
+              n_batches: int | None = None) -> None:
+    """BN calibration of ``model`` (default: the run's) at ``t`` (default uniform ``t_max``) on
+    ``n_batches`` training batches (default the run's ``calib_batches``); ``purpose`` picks the batches."""
     cfg = st.cfg
     model = model if model is not None else st.model
     t = t if t is not None else uniform(cfg.t_max, st.model.n_stages)
-    calibrate_bn(model, calibration_loader(st, purpose), t, cfg.calib_batches, st.device, st.autocast_dtype)
+    n = cfg.calib_batches if n_batches is None else n_batches
+    calibrate_bn(model, calibration_loader(st, purpose), t, n, st.device, st.autocast_dtype)
 
 
 def eval_loader(st: Setup, split: str = "test") -> DataLoader:
@@ -143,12 +149,19 @@ def model_record(st: Setup) -> dict:
 
 
 def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
-                log: Callable[[str], None] | None = None, st: Setup | None = None) -> Setup:
-    """Train (resuming from ``checkpoint.pt`` if present); write ``trained.pt`` and ``train.json``."""
+                log: Callable[[str], None] | None = None, st: Setup | None = None,
+                check_sync: bool = False) -> Setup:
+    """Train (resuming from ``checkpoint.pt`` if present); write ``trained.pt`` and ``train.json``.
+
+    Under torchrun every rank trains its shard (see tfsnn.distributed); rank 0 writes the files.
+    ``check_sync`` verifies after every optimiser step that all ranks hold the same weights.
+    """
+    d = distributed.init()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log = log or (lambda msg: print(msg, flush=True))
-    progress = sys.stderr.isatty() if progress is None else progress
+    log = (log or (lambda msg: print(msg, flush=True))) if d.main else (lambda msg: None)
+    tracker = tracker if d.main else None
+    progress = (sys.stderr.isatty() if progress is None else progress) and d.main
     run_id = cfg.run_id()
     if (out / "trained.pt").is_file() and (out / "train.json").is_file():
         if read_json(out / "train.json").get("run_id") == run_id:
@@ -178,23 +191,25 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
         mlflow_run_id = tracker.start(run_id, cfg.result_settings(),
                                       {"tfsnn.run_id": run_id, **{f"tfsnn.{k}": v for k, v in cfg.tags.items()}},
                                       resume_run_id=mlflow_run_id)
+    net = distributed.wrap(model, d)
+    after_step = (lambda: distributed.assert_in_sync(d, model, "weights after a step")) if check_sync else None
     test_loader = eval_loader(st)
     eval_ts = cfg.eval_steps()
     log(f"[{run_id}] {cfg.method.upper()} {cfg.arch} on {cfg.dataset} ({st.data.sizes}), "
-        f"{model.n_stages} stages, device {device}")
+        f"{model.n_stages} stages, device {device}" + (f", {d.world} processes" if d.enabled else ""))
 
     for epoch in range(start_epoch, cfg.epochs):
         torch.manual_seed(derived_seed(cfg.seed, EPOCH_STREAM, epoch))
-        train_loader = loader(st.data.train, cfg.batch_size, shuffle=True,
-                              seed=derived_seed(cfg.seed, EPOCH_STREAM, epoch), workers=cfg.workers,
-                              drop_last=True, pin=device.type == "cuda")
+        train_loader = epoch_loader(st, epoch, d)
         lr = optimizer.param_groups[0]["lr"]
-        stats = train_one_epoch(model, train_loader, optimizer, sampler, cfg.s, device, st.autocast_dtype,
-                                progress, desc=f"epoch {epoch + 1}/{cfg.epochs}")
+        stats = train_one_epoch(net, train_loader, optimizer, sampler, cfg.s, device, st.autocast_dtype,
+                                progress, desc=f"epoch {epoch + 1}/{cfg.epochs}", after_step=after_step)
         scheduler.step()
-        record = {"epoch": epoch + 1, "loss": stats["loss"], "train_acc": stats["train_acc"], "lr": lr,
+        loss_sum, passes, correct, seen = distributed.all_reduce_sum(
+            d, [stats["loss_sum"], stats["passes"], stats["correct"], stats["seen"]], device)
+        record = {"epoch": epoch + 1, "loss": loss_sum / passes, "train_acc": correct / seen, "lr": lr,
                   "seconds": stats["seconds"]}
-        if cfg.track_calibration:
+        if cfg.track_calibration and d.main:
             record["test_acc_uncalibrated"] = _str_keys(evaluate_uniform(model, test_loader, eval_ts, device,
                                                                          st.autocast_dtype))
             probe = copy.deepcopy(model)
@@ -203,28 +218,55 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
                                                                        st.autocast_dtype))
             del probe
         history.append(record)
-        save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id)
+        if d.main:
+            save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id)
+        distributed.barrier(d)
         if tracker is not None:
             tracker.log_metrics(_epoch_metrics(record), step=epoch + 1)
         log(f"[{run_id}] epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
             f"train acc {record['train_acc']:.4f} lr {lr:.4g} {record['seconds']:.1f}s")
 
-    torch_save(model_record(st), out / "trained.pt")
-    write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": run_id, "mlflow_run_id": mlflow_run_id,
-                                    "config": cfg.to_dict(), "epochs": history})
-    ckpt_path.unlink(missing_ok=True)
+    if d.main:
+        torch_save(model_record(st), out / "trained.pt")
+        write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": run_id, "mlflow_run_id": mlflow_run_id,
+                                        "config": cfg.to_dict(), "epochs": history})
+        ckpt_path.unlink(missing_ok=True)
+    distributed.barrier(d)
     return st
 
 
-def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, **overrides) -> dict:
-    """Calibrate BN of ``trained.pt`` and evaluate; write ``model.pt`` and ``eval.json``; return the latter."""
+def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
+    """This epoch's training batches: seeded from (seed, epoch); under torchrun, this rank's shard."""
+    cfg = st.cfg
+    seed = derived_seed(cfg.seed, EPOCH_STREAM, epoch)
+    pin = st.device.type == "cuda"
+    if not d.enabled:
+        return loader(st.data.train, cfg.batch_size, shuffle=True, seed=seed, workers=cfg.workers, drop_last=True,
+                      pin=pin)
+    from torch.utils.data.distributed import DistributedSampler
+
+    shard = DistributedSampler(st.data.train, num_replicas=d.world, rank=d.rank, shuffle=True,
+                               seed=seed % (2 ** 31), drop_last=True)
+    return DataLoader(st.data.train, batch_size=cfg.batch_size, sampler=shard, num_workers=cfg.workers,
+                      drop_last=True, pin_memory=pin)
+
+
+def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, check_sync: bool = False,
+                    **overrides) -> dict:
+    """Calibrate BN of ``trained.pt`` and evaluate; write ``model.pt`` and ``eval.json``; return the latter.
+
+    Under torchrun every rank calibrates on the same batches, then rank 0's statistics are broadcast so
+    that all ranks agree; rank 0 evaluates and writes.
+    """
+    d = distributed.init()
     out = Path(out_dir)
     st = st or open_run(out / "trained.pt", **overrides)
-    train = read_json(out / "train.json")
+    train = read_json(out / "train.json") if d.main or (out / "train.json").is_file() else {}
     mlflow_run_id = train.get("mlflow_run_id")
+    tracker = tracker if d.main else None
     if tracker is not None:
         mlflow_run_id = tracker.start(st.cfg.run_id(), {}, {}, resume_run_id=mlflow_run_id)
-    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out)
+    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out, d, check_sync)
     if tracker is not None:
         tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}, step=st.cfg.epochs)
         tracker.log_artifacts([out / "train.json", out / "eval.json"])
@@ -233,18 +275,25 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
 
 
 def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
-              log: Callable[[str], None] | None = None) -> dict:
+              log: Callable[[str], None] | None = None, check_sync: bool = False) -> dict:
     """Both stages in one process: train, calibrate, evaluate; return the contents of ``eval.json``."""
-    st = train_stage(cfg, out_dir, tracker, progress, log)
-    return calibrate_stage(out_dir, tracker, st=st)
+    st = train_stage(cfg, out_dir, tracker, progress, log, check_sync=check_sync)
+    return calibrate_stage(out_dir, tracker, st=st, check_sync=check_sync)
 
 
-def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path) -> dict:
+def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path, d=None, check_sync: bool = False) -> dict:
+    d = d or distributed.Dist()
     cfg, model, device = st.cfg, st.model, st.device
     t0 = time.perf_counter()
-    uncal = evaluate_uniform(model, test_loader, eval_ts, device, st.autocast_dtype)
+    uncal = evaluate_uniform(model, test_loader, eval_ts, device, st.autocast_dtype) if d.main else {}
     if cfg.calib_batches > 0:
         calibrate(st)
+        distributed.broadcast_buffers(d, model)
+        if check_sync:
+            distributed.assert_in_sync(d, model, "BN statistics after calibration", buffers=True)
+    if not d.main:
+        distributed.barrier(d)
+        return {}
     with model.recording_rates():
         acc = evaluate_uniform(model, test_loader, [max(max(eval_ts), cfg.t_max)] + list(eval_ts), device,
                                st.autocast_dtype)
@@ -261,6 +310,7 @@ def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path) -> dic
     result["eval_seconds"] = time.perf_counter() - t0
     torch_save(model_record(st), out / "model.pt")
     write_json(out / "eval.json", result)
+    distributed.barrier(d)
     return result
 
 

@@ -35,6 +35,17 @@ TARGETS: dict[str, tuple[str, str]] = {
     "fig4": ("figure", "Fig. 4: TTM grouping, 5 -> 3 down-sampling and 3 -> 5 up-sampling"),
     "fig7b": ("figure", "Fig. 7B: accuracy by MTT granularity g and SDT"),
     "fig7c": ("figure", "Fig. 7C: test accuracy during training with and without BN calibration"),
+    "table5": ("table", "Table 5: SEENN-I early exit on MTT- and SDT-trained ResNet-19 (CIFAR10)"),
+    "table8": ("table", "Table 8: B-ResNet-50/72 on CIFAR10, SDT T=4 vs MTT"),
+    "table13": ("table", "Table 13: gradient lengths of MTT- and SDT-trained ResNet-18 (CIFAR100)"),
+    "gradcos": ("table", "4.2: cosine similarity of weight gradients at two time steps"),
+    "search": ("table", "5.3, A.3, A.9: estimator coefficients and the energy-bounded configuration search"),
+    "calbatches": ("table", "4.3.2: accuracy after BN calibration with 1 to 50 batches"),
+    "fig5": ("figure", "Fig. 5: accuracy under Gaussian noise on the weights, SDT vs MTT"),
+    "fig6": ("figure", "Fig. 6: accuracy under Gaussian noise on the inputs, SDT vs MTT"),
+    "fig7a": ("figure", "Fig. 7A: estimated vs measured accuracy of random configurations (CIFAR100)"),
+    "fig8": ("figure", "Fig. 8: estimated vs measured accuracy of random configurations (CIFAR10)"),
+    "fig9": ("figure", "Fig. 9: 1D loss landscapes of SDT- and MTT-trained ResNet-18 (CIFAR100)"),
 }
 
 
@@ -116,6 +127,9 @@ class Plan:
     def extra_eval(self, rid: str, kind: str) -> str:
         return f"{self.run_dir(rid)}/eval-{kind}.json"
 
+    def analysis_file(self, rid: str, name: str) -> str:
+        return f"{self.run_dir(rid)}/analysis-{name}.json"
+
     def table_files(self, name: str) -> list[str]:
         base = f"{self.results}/tables/{name}"
         return [f"{base}.csv", f"{base}.md", f"{base}.tex", f"{base}.provenance.json"]
@@ -149,6 +163,47 @@ class Plan:
             steps, _, reps = rest.rpartition("-r")
             return ["--T", steps.replace("-", ","), "--calibrate", "--repeats", reps]
         raise PlanError(f"unknown evaluation kind {kind!r}")
+
+    # ------------------------------------------------------------------ analyses
+
+    ANALYSES = ("estimator", "search", "seenn", "noise-weight", "noise-input", "landscape", "gradients", "gradcos",
+                "calbatches")
+
+    def analysis_args(self, name: str) -> list[str]:
+        """CLI arguments of ``python -m tfsnn analyze`` for an analysis of this preset."""
+        split = ["--split", self.config.get("analysis_split", "test")]
+        x = self.config["experiments"]
+        lst = lambda v: ",".join(str(i) for i in v)
+        if name == "estimator":
+            e = x["estimator"]
+            return ["estimator", "--n-fit", str(e["n_fit"]), "--n-val", str(e["n_val"]), "--repeats",
+                    str(e["repeats"]), "--seed", str(e["seed"]), *split]
+        if name == "search":
+            e = x["estimator"]
+            return ["search", "--T-g", str(e["T_g"]), "--repeats", str(e["repeats"]), *split]
+        if name == "seenn":
+            e = x["seenn"]
+            return ["seenn", "--targets", lst(e["targets"]), "--tol", str(e["tol"]), *split]
+        if name in ("noise-weight", "noise-input"):
+            e = x["noise"]
+            grid = e["weight_grid"] if name == "noise-weight" else e["input_grid"]
+            return [name, "--grid", lst(grid), "--repeats", str(e["repeats"]), "--seed", str(e["seed"])]
+        if name == "landscape":
+            e = x["landscape"]
+            return ["landscape", f"--alphas={lst(e['alphas'])}", "--batches", str(e["batches"]), "--seed", str(e["seed"])]
+        if name == "gradients":
+            return ["gradients"]
+        if name == "gradcos":
+            e = x["gradients"]
+            return ["gradcos", "--ts", lst(e["gradcos_ts"]), "--batches", str(e["gradcos_batches"])]
+        if name == "calbatches":
+            e = x["calbatches"]
+            return ["calbatches", "--counts", lst(e["counts"]), "--repeats", str(e["repeats"])]
+        raise PlanError(f"unknown analysis {name!r}; analyses: {', '.join(self.ANALYSES)}")
+
+    def analysis_inputs(self, rid: str, name: str) -> list[str]:
+        """Files an analysis reads besides the run's model (the search reads the estimator's fit)."""
+        return [self.analysis_file(rid, "estimator")] if name == "search" else []
 
     # ------------------------------------------------------------------ groups of runs
 
@@ -260,6 +315,68 @@ class Plan:
         return {"t_max": self.exp("analysis")["t_max"], "mtt": runs["mtt"], "nmt": runs["nmt"], "sdt": runs["sdt"],
                 "sdt_star": self.specs["table1"]["sdt_star"], "margin": self.config.get("claims_margin", 0.0),
                 "low_ts": CLAIM_LOW_TS, "nmt_T": CLAIM_NMT_T}
+
+    def _with_analysis(self, group: dict, name: str) -> dict:
+        files = [self.analysis_file(f.split("/")[-2], name) for f in group["evals"]]
+        return {**group, name: files}
+
+    def _spec_table5(self) -> dict:
+        c = self.exp("comparison")
+        first = self.seeds(c)[:1]
+        mtt = self._group("table5", "cifar10", c, "SEENN-I + MTT", first, method="mtt")
+        sdt = self._group("table5", "cifar10", c, f"SEENN-I + SDT (T={c['t_max']})", first, method="sdt")
+        return {"targets": self.exp("seenn")["targets"],
+                "rows": [self._with_analysis(mtt, "seenn"), self._with_analysis(sdt, "seenn")]}
+
+    def _spec_table8(self) -> dict:
+        e = self.exp("deep")
+        cols = []
+        for arch in e["archs"]:
+            sdt = self._group("table8", e["dataset"], e, f"SDT T={e['t_max']}", self.seeds(e)[:1], method="sdt",
+                              arch=arch)
+            mtt = self._group("table8", e["dataset"], e, f"MTT T={e['t_max']}", self.seeds(e)[:1], method="mtt",
+                              arch=arch)
+            cols.append({"arch": ARCH_NAMES.get(arch, arch), "sdt": sdt, "mtt": mtt})
+        return {"T": e["t_max"], "columns": cols}
+
+    def _analysis_pair(self, target: str, name: str) -> list[dict]:
+        runs = self._analysis_runs(target)
+        return [self._with_analysis(runs["mtt"], name), self._with_analysis(runs["sdt"], name)]
+
+    def _spec_table13(self) -> dict:
+        return {"rows": self._analysis_pair("table13", "gradients")}
+
+    def _spec_gradcos(self) -> dict:
+        return {"ts": self.exp("gradients")["gradcos_ts"], "rows": self._analysis_pair("gradcos", "gradcos")}
+
+    def _estimator_group(self, target: str, role: str) -> dict:
+        """The analysis MTT run (ResNet-18, no AutoAugment) on ``role``, with its estimator fit."""
+        a = self.exp("analysis")
+        g = self._group(target, role, a, "MTT", self.seeds(a)[:1], method="mtt", g=1, track_calibration=True)
+        return self._with_analysis(g, "estimator")
+
+    def _spec_search(self) -> dict:
+        e = self.exp("estimator")
+        rows = [self._with_analysis(self._estimator_group("search", role), "search") for role in e["datasets"]]
+        return {"T_g": e["T_g"], "rows": rows}
+
+    def _spec_calbatches(self) -> dict:
+        return {"group": self._with_analysis(self._analysis_runs("calbatches")["mtt"], "calbatches")}
+
+    def _spec_fig5(self) -> dict:
+        return {"kind": "weight", "lines": self._analysis_pair("fig5", "noise-weight")}
+
+    def _spec_fig6(self) -> dict:
+        return {"kind": "input", "lines": self._analysis_pair("fig6", "noise-input")}
+
+    def _spec_fig7a(self) -> dict:
+        return {"group": self._estimator_group("fig7a", "cifar100")}
+
+    def _spec_fig8(self) -> dict:
+        return {"group": self._estimator_group("fig8", "cifar10")}
+
+    def _spec_fig9(self) -> dict:
+        return {"lines": self._analysis_pair("fig9", "landscape")}
 
     @staticmethod
     def _n_stages(arch: str) -> int:

@@ -111,3 +111,77 @@ def fig7c(spec: dict, plt, sns):
     ax.set_ylabel(f"test accuracy at T={T} (%)")
     ax.legend(frameon=False)
     return fig, [load(spec["train"][0])["run_id"]], "Fig. 7C: effect of BN calibration during training"
+
+
+def _noise(spec: dict, plt, sns, title: str):
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    runs = []
+    for line in spec["lines"]:
+        d = load(line[f"noise-{spec['kind']}"][0])
+        xs = [p["sigma2"] for p in d["points"]]
+        mean = [p["mean"] * PERCENT for p in d["points"]]
+        ax.plot(xs, mean, marker="o", label=line["label"])
+        ax.fill_between(xs, [p["min"] * PERCENT for p in d["points"]], [p["max"] * PERCENT for p in d["points"]],
+                        alpha=0.25)
+        runs.append(d["run_id"])
+    positive = [p["sigma2"] for p in d["points"] if p["sigma2"] > 0]
+    if positive:
+        ax.set_xscale("symlog", linthresh=min(positive))
+    ax.set_xlabel("noise variance σ²")
+    ax.set_ylabel(f"test accuracy at T={d['T']} (%)")
+    ax.legend(frameon=False)
+    return fig, runs, title + f" (mean, min-max band over {d['repeats']} draws)"
+
+
+@figure("fig5")
+def fig5(spec: dict, plt, sns):
+    return _noise(spec, plt, sns, "Fig. 5: Gaussian noise on the weights")
+
+
+@figure("fig6")
+def fig6(spec: dict, plt, sns):
+    return _noise(spec, plt, sns, "Fig. 6: Gaussian noise on the inputs")
+
+
+def _estimate(spec: dict, plt, sns, title: str):
+    path = spec["group"]["estimator"][0]
+    d = load(path)
+    v = d["validation"]
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    est, meas = [x * PERCENT for x in v["predicted"]], [x * PERCENT for x in v["measured"]]
+    ax.scatter(est, meas, s=10, alpha=0.6, label=f"{d['n_val']} validation configurations")
+    lo, hi = min(est + meas), max(est + meas)
+    ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--", label="estimate = measured")
+    r = v["pearson_r"]
+    ax.set_xlabel("estimated accuracy (%)")
+    ax.set_ylabel(f"measured accuracy, {d['split']} split (%)")
+    ax.legend(frameon=False, loc="upper left", title=None if r is None else f"r = {r:.3f}")
+    return fig, [d["run_id"]], title
+
+
+@figure("fig7a")
+def fig7a(spec: dict, plt, sns):
+    return _estimate(spec, plt, sns, "Fig. 7A: estimated vs measured accuracy (CIFAR100)")
+
+
+@figure("fig8")
+def fig8(spec: dict, plt, sns):
+    return _estimate(spec, plt, sns, "Fig. 8: estimated vs measured accuracy (CIFAR10)")
+
+
+@figure("fig9")
+def fig9(spec: dict, plt, sns):
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.4))
+    runs = []
+    for line in spec["lines"]:
+        d = load(line["landscape"][0])
+        alphas = [p["alpha"] for p in d["points"]]
+        ax_loss.plot(alphas, [p["loss"] for p in d["points"]], marker=".", label=line["label"])
+        ax_acc.plot(alphas, [p["accuracy"] * PERCENT for p in d["points"]], marker=".", label=line["label"])
+        runs.append(d["run_id"])
+    ax_loss.set_xlabel("α (filter-normalised direction)")
+    ax_loss.set_ylabel("test loss")
+    ax_acc.set_xlabel("α (filter-normalised direction)")
+    ax_acc.set_ylabel(f"test accuracy at T={d['T']} (%)")
+    ax_loss.legend(frameon=False)
+    return fig, runs, "Fig. 9: 1D loss landscapes"

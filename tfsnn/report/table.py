@@ -26,6 +26,10 @@ class Cell:
     text: str | None = None                             # a non-numeric cell (cited text, labels)
     cited: str | None = None
     best: float | None = None                           # shown in brackets, e.g. best-over-epochs
+    fmt: str | None = None                              # format of a raw number; None: percent
+
+    def _show(self, v: float) -> str:
+        return f"{v * PERCENT:.{DECIMALS}f}" if self.fmt is None else format(v, self.fmt)
 
     def mean(self) -> float | None:
         return statistics.fmean(self.values) if self.values else None
@@ -38,16 +42,17 @@ class Cell:
             return self.text
         if not self.values:
             return MISSING
-        out = f"{self.mean() * PERCENT:.{DECIMALS}f}"
+        out = self._show(self.mean())
         if self.std() is not None:
-            out += f"±{self.std() * PERCENT:.{DECIMALS}f}"
+            out += f"±{self._show(self.std())}"
         if self.best is not None:
-            out += f" ({self.best * PERCENT:.{DECIMALS}f})"
+            out += f" ({self._show(self.best)})"
         return out
 
 
-def value_cell(values: list[float], runs: list[str]) -> Cell:
-    return Cell(values=list(values), runs=list(runs))
+def value_cell(values: list[float], runs: list[str], fmt: str | None = None) -> Cell:
+    """Accuracies (fractions, printed in percent) or, with ``fmt``, raw numbers, one per run."""
+    return Cell(values=list(values), runs=list(runs), fmt=fmt)
 
 
 def text_cell(text: str, cited: str | None = None) -> Cell:

@@ -193,4 +193,6 @@ def claims(spec: dict, preset: str) -> Table:
     return check_claims(spec, preset)
 
 
-__all__ = ["build_table", "BUILDERS", "accuracy", "load", "run_id", "value_cell"]
+
+
+from . import analysis_tables  # noqa: E402,F401  (registers the analysis tables)

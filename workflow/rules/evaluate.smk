@@ -20,5 +20,5 @@ rule evaluate:
     conda:
         "../envs/tfsnn.yaml"
     shell:
-        "python -m tfsnn eval --model {input} {params.args} --data-root {params.root} --device {params.device}"
+        "OMP_NUM_THREADS={threads} python -m tfsnn eval --model {input} {params.args} --data-root {params.root} --device {params.device}"
         " --out {output} > {log} 2>&1"

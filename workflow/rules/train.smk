@@ -25,7 +25,7 @@ rule train:
     conda:
         "../envs/tfsnn.yaml"
     shell:
-        "python -m tfsnn train --stage train --settings {params.settings} --expect-run-id {wildcards.run}"
+        "OMP_NUM_THREADS={threads} python -m tfsnn train --stage train --settings {params.settings} --expect-run-id {wildcards.run}"
         " --data-root {params.root} --device {params.device} --workers {params.workers}"
         " --out {params.out} --preset {wildcards.preset} --tracking-uri {params.uri} > {log} 2>&1"
 
@@ -52,5 +52,5 @@ rule calibrate:
     conda:
         "../envs/tfsnn.yaml"
     shell:
-        "python -m tfsnn calibrate --run-dir {params.out} --data-root {params.root} --device {params.device}"
+        "OMP_NUM_THREADS={threads} python -m tfsnn calibrate --run-dir {params.out} --data-root {params.root} --device {params.device}"
         " --preset {wildcards.preset} --tracking-uri {params.uri} > {log} 2>&1"
