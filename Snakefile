@@ -3,12 +3,21 @@
 #   snakemake table4 --cores all --resources gpu=1 --configfile config/mini.yaml
 #   snakemake table4 --configfile config/paper.yaml --workflow-profile workflow/profiles/slurm
 # Rules only wire files to `python -m tfsnn ...`; the logic lives in the tfsnn package.
+import copy
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
+
+
+# A preset given with --configfile replaces the default (smoke) preset instead of being merged over
+# it, so that no smoke value leaks into mini or paper; --config key=value still applies on top.
+if workflow.overwrite_configfiles:
+    config.clear()
+    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -22,7 +31,7 @@ include: "workflow/rules/common.smk"
 
 rule all:
     input:
-        [f for target in TARGETS for f in PLAN.outputs(target) + PLAN.inputs(target)],
+        [f for target in PLAN.targets for f in PLAN.outputs(target) + PLAN.inputs(target)],
 
 
 include: "workflow/rules/data.smk"

@@ -42,6 +42,7 @@ class RunConfig:
     cutout_size: int = _f(16, "Cutout hole side in pixels")
     crop_padding: int = _f(4, "random crop padding in pixels (0: no crop)")
     hflip: bool = _f(True, "random horizontal flip")
+    crop_min_scale: float = _f(0.08, "ImageNet: smallest area fraction of the random resized crop (torchvision's 0.08)")
     frame_bins: int = _f(10, "event datasets: frames per recording (A.2: ten)")
     frame_split: str = _f("events", "event datasets: 'events' = equal event counts per frame (SpikingJelly's "
                                     "usual split), 'time' = equal durations")

@@ -85,7 +85,7 @@ def setup(cfg: RunConfig) -> Setup:
                      crop_padding=cfg.crop_padding, hflip=cfg.hflip, autoaugment=cfg.autoaugment,
                      cutout=cfg.cutout, cutout_size=cfg.cutout_size, frame_bins=cfg.frame_bins,
                      frame_split=cfg.frame_split, roll_pixels=cfg.roll_pixels,
-                     temporal_inversion=cfg.temporal_inversion)
+                     temporal_inversion=cfg.temporal_inversion, crop_min_scale=cfg.crop_min_scale)
     torch.manual_seed(cfg.seed)
     kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend)
     if data.input_kind == "sequence":

@@ -239,12 +239,12 @@ def _counts(splits: dict[str, torch.Tensor], num_classes: int) -> tuple[dict, di
 def load_data(name: str, root: str | Path | None = None, *, val_split: int = 0, seed: int = 0,
               crop_padding: int = 4, hflip: bool = True, autoaugment: bool = False, cutout: bool = False,
               cutout_size: int = 16, frame_bins: int = 10, frame_split: str = "events", roll_pixels: int = 5,
-              temporal_inversion: bool = False) -> Data:
+              temporal_inversion: bool = False, crop_min_scale: float = 0.08) -> Data:
     """Train/val/test datasets of ``name`` with the training augmentation.
 
     Image datasets held in memory are normalised by their training statistics and augmented with
     ``crop_padding``, ``hflip``, ``autoaugment`` and ``cutout``. ImageNet (and its stand-in) uses
-    its standard crops, ``hflip`` and fixed statistics. Event datasets are ``frame_bins`` frames
+    its standard crops (smallest area ``crop_min_scale``), ``hflip`` and fixed statistics. Event datasets are ``frame_bins`` frames
     split by ``frame_split``, augmented with ``hflip``, ``roll_pixels`` and ``temporal_inversion``.
     Sequences are not augmented. Options a dataset has no use for are ignored, so that one preset's
     shared settings serve all of its datasets.
@@ -253,7 +253,7 @@ def load_data(name: str, root: str | Path | None = None, *, val_split: int = 0, 
     root = Path(root or spec.default_root)
     if spec.open is not None:
         options = dict(hflip=hflip, frame_bins=frame_bins, frame_split=frame_split, roll_pixels=roll_pixels,
-                       temporal_inversion=temporal_inversion)
+                       temporal_inversion=temporal_inversion, crop_min_scale=crop_min_scale)
         return _from_parts(name, spec, spec.open(root, options), root, val_split, seed)
     (x_tr, y_tr), (x_te, y_te) = spec.load(root)
     _checked_splits(name, root, y_tr, y_te, val_split)

@@ -94,7 +94,7 @@ def open_parts(root: Path, options: dict, num_classes: int, title: str = "ImageN
                resize: int = 256) -> Parts:
     folders = image_folders(Path(root), num_classes, title)
     folders["test"] = folders.pop("val")
-    train_tf = imagenet_train_transform(crop, options.get("hflip", True))
+    train_tf = imagenet_train_transform(crop, options.get("hflip", True), options.get("crop_min_scale", 0.08))
     eval_tf = imagenet_eval_transform(crop, resize)
 
     def view(part: str, idx: torch.Tensor, train: bool) -> FolderView:

@@ -66,9 +66,10 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def imagenet_train_transform(crop: int = 224, hflip: bool = True) -> Callable:
-    """The standard ImageNet training view of a PIL image: random resized crop, flip, normalise."""
-    steps: list = [T.RandomResizedCrop(crop)]
+def imagenet_train_transform(crop: int = 224, hflip: bool = True, min_scale: float = 0.08) -> Callable:
+    """The standard ImageNet training view of a PIL image: random resized crop (area fraction from
+    ``min_scale`` to 1, torchvision's default 0.08), flip, normalise."""
+    steps: list = [T.RandomResizedCrop(crop, scale=(min_scale, 1.0))]
     if hflip:
         steps.append(T.RandomHorizontalFlip())
     steps += [T.PILToTensor(), T.ConvertImageDtype(torch.float32), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)]

@@ -17,9 +17,12 @@ from ..config import RunConfig, RunConfigError
 from ..errors import TfsnnError
 
 PAPER_NAMES = {"cifar10": "CIFAR10", "cifar100": "CIFAR100", "imagenet": "ImageNet",
-               "cifar10dvs": "CIFAR10-DVS", "ncaltech101": "N-Caltech101"}
+               "cifar10dvs": "CIFAR10-DVS", "ncaltech101": "N-Caltech101", "nmnist": "N-MNIST",
+               "seqmnist": "seqMNIST", "shd": "SHD", "ssc": "SSC"}
 ARCH_NAMES = {"resnet18": "ResNet-18", "resnet19": "ResNet-19", "resnet34": "ResNet-34", "vgg14": "VGG14",
-              "bresnet50": "B-ResNet-50", "bresnet72": "B-ResNet-72", "dvs_resnet18": "ResNet-18"}
+              "bresnet50": "B-ResNet-50", "bresnet72": "B-ResNet-72", "dvs_resnet18": "ResNet-18",
+              "nmnist_net": "official event-driven net", "fc_seqmnist": "FC SNN 2x64", "fc_shd": "FC SNN 3x128",
+              "rnn_seqmnist": "RNN 2x64"}
 
 # target -> (kind, caption); kind: table or figure
 TARGETS: dict[str, tuple[str, str]] = {
@@ -46,8 +49,16 @@ TARGETS: dict[str, tuple[str, str]] = {
     "fig7a": ("figure", "Fig. 7A: estimated vs measured accuracy of random configurations (CIFAR100)"),
     "fig8": ("figure", "Fig. 8: estimated vs measured accuracy of random configurations (CIFAR10)"),
     "fig9": ("figure", "Fig. 9: 1D loss landscapes of SDT- and MTT-trained ResNet-18 (CIFAR100)"),
+    "table3": ("table", "Table 3: comparison on DVS datasets at T = 10 (ResNet-18)"),
+    "table7": ("table", "Table 7: N-MNIST, SDT vs MTT (the official event-driven network)"),
+    "table14": ("table", "Table 14: seqMNIST, RNN vs SNN SDT vs SNN MTT"),
+    "table15": ("table", "Table 15: Spiking Heidelberg Digits, SDT vs MTT"),
+    "table16": ("table", "Table 16: Spiking Speech Commands, SDT vs MTT"),
 }
 
+
+# Targets that exist only where the preset has the experiment they need (a preset may leave a dataset out).
+NEEDS = {"table3": "dvs", "table7": "nmnist", "table14": "seqmnist", "table15": "shd", "table16": "ssc"}
 
 # The claims' own parameters (Table 1 and 5.2 speak of T=1 and T=2; 4.1 compares NMT and SDT* at T=2).
 CLAIM_LOW_TS = [1, 2]
@@ -69,8 +80,9 @@ class Plan:
         self.preset: str = self.config["preset"]
         self.results = f"results/{self.preset}"
         self.figures = f"figures/{self.preset}"
+        self.targets = {t: v for t, v in TARGETS.items() if NEEDS.get(t, "comparison") in self.config["experiments"]}
         self.specs: dict[str, dict] = {}
-        for target in TARGETS:
+        for target in self.targets:
             self.specs[target] = getattr(self, f"_spec_{target}")()
 
     # ------------------------------------------------------------------ runs
@@ -239,11 +251,57 @@ class Plan:
         e = self.exp("comparison")
         return [self._group(target, role, e, "MTT", method="mtt") for role in e["datasets"]]
 
+    def _imagenet(self, target: str) -> list[dict]:
+        """ResNet-34 MTT on ImageNet (A.2), where the preset has it."""
+        if "imagenet" not in self.config["experiments"]:
+            return []
+        e = self.exp("imagenet")
+        return [self._group(target, e["dataset"], e, "MTT", method="mtt")]
+
+    def _dvs(self, target: str) -> list[dict]:
+        """DVS ResNet-18 MTT on CIFAR10-DVS and N-Caltech101 (A.2), where the preset has them."""
+        if "dvs" not in self.config["experiments"]:
+            return []
+        e = self.exp("dvs")
+        return [self._group(target, role, e, "MTT", method="mtt", **e.get("role_settings", {}).get(role, {}))
+                for role in e["datasets"]]
+
     def _spec_table2(self) -> dict:
-        return {"ts": self.exp("comparison")["ts_table2"], "groups": self._comparison("table2")}
+        return {"ts": self.exp("comparison")["ts_table2"],
+                "groups": self._comparison("table2") + self._imagenet("table2")}
 
     def _spec_table4(self) -> dict:
-        return {"ts": self.exp("comparison")["ts_table4"], "groups": self._comparison("table4")}
+        dvs = self._dvs("table4")
+        return {"ts": self.exp("comparison")["ts_table4"], "groups": self._comparison("table4") + self._imagenet("table4"),
+                "dvs_ts": self.exp("dvs")["ts_table4"] if dvs else [], "dvs_groups": dvs}
+
+    def _spec_table3(self) -> dict:
+        return {"T": self.exp("dvs")["t_max"], "groups": self._dvs("table3")}
+
+    def _spec_table7(self) -> dict:
+        e = self.exp("nmnist")
+        return {"T": e["t_max"], "rows": [self._group("table7", e["dataset"], e, "SDT", method="sdt"),
+                                          self._group("table7", e["dataset"], e, "MTT", method="mtt")]}
+
+    def _sequence(self, target: str, name: str, rnn: bool = False) -> dict:
+        """A.12: FC SNNs with SDT (every layer at the input length) and MTT (monotone non-increasing)."""
+        e = self.exp(name)
+        L = e["t_max"]
+        rows = []
+        if rnn:
+            rows.append(self._group(target, e["dataset"], e, "RNN", method="sdt", arch=e["rnn_arch"], eval_ts=[L]))
+        rows.append(self._group(target, e["dataset"], e, "SNN SDT", method="sdt", eval_ts=[L]))
+        rows.append(self._group(target, e["dataset"], e, "SNN MTT", method="mtt", monotone=True, eval_ts=[L]))
+        return {"T": L, "rows": rows}
+
+    def _spec_table14(self) -> dict:
+        return self._sequence("table14", "seqmnist", rnn=True)
+
+    def _spec_table15(self) -> dict:
+        return self._sequence("table15", "shd")
+
+    def _spec_table16(self) -> dict:
+        return self._sequence("table16", "ssc")
 
     def _spec_table6(self) -> dict:
         e = self.exp("conversion")

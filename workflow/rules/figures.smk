@@ -1,6 +1,6 @@
 # Figures from result files: PNG, PDF and a provenance sidecar.
 
-FIGURES = [t for t, (kind, _) in TARGETS.items() if kind == "figure"]
+FIGURES = [t for t, (kind, _) in PLAN.targets.items() if kind == "figure"]
 
 
 rule figure:

@@ -1,6 +1,6 @@
 # Tables from result files: CSV, Markdown, LaTeX and a provenance sidecar (run ids per cell).
 
-TABLES = [t for t, (kind, _) in TARGETS.items() if kind == "table"]
+TABLES = [t for t, (kind, _) in PLAN.targets.items() if kind == "table"]
 
 
 rule table:

@@ -3,7 +3,7 @@
 # whose (intermediate) inputs were deleted unless they are asked for, so asking for them here makes
 # `snakemake table4` rebuild a deleted run result, and then the table, and nothing else.
 
-for _target in TARGETS:
+for _target in PLAN.targets:
 
     rule:
         name:
