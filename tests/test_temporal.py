@@ -132,3 +132,17 @@ def test_sampler_seed_and_checkpointed_state():
 def test_bad_method():
     with pytest.raises(ConfigError, match="unknown training method"):
         make_sampler("tet", 8, 6)
+
+
+def test_ttm_keeps_the_frames_layout():
+    g = torch.Generator().manual_seed(2)
+    frames = [(torch.rand(2, 3, 4, 5, generator=g) > 0.5).float().contiguous(memory_format=torch.channels_last)
+              for _ in range(5)]
+    x = torch.stack(frames).requires_grad_(True)          # [T, B, C, H, W], channels_last frames
+    for k in (2, 3, 8):
+        y = ttm(x, k)
+        assert y[0].is_contiguous(memory_format=torch.channels_last)
+        ref = ttm(x.detach().contiguous(), k)
+        assert torch.equal(y, ref)
+    ttm(x, 3).sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))

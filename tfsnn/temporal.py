@@ -61,12 +61,28 @@ def _index(l: int, k: int, device: torch.device) -> torch.Tensor:
     return idx
 
 
+def _frames_as_rows(x_seq: torch.Tensor) -> torch.Tensor | None:
+    """``x_seq`` ``[T, ...]`` seen as ``[T, S]`` over its storage, when every frame is one dense block."""
+    T, frame = x_seq.shape[0], x_seq[0]
+    S = frame.numel()
+    if S == 0 or x_seq.stride(0) != S:
+        return None
+    expected = 1
+    for stride, size in sorted((st, sz) for st, sz in zip(frame.stride(), frame.size()) if sz != 1):
+        if stride != expected:
+            return None
+        expected *= size
+    return x_seq.as_strided((T, S), (S, 1))
+
+
 def ttm(x_seq: torch.Tensor, t_out: int) -> torch.Tensor:
     """Re-time ``x_seq`` ``[t_in, ...]`` to ``t_out`` frames (4.3.1).
 
     ``t_out < t_in``: frame ``i`` of the output is the sum of group ``i`` of the ``t_in`` input frames.
     ``t_out > t_in``: output frame ``j`` copies the input frame whose group (of ``t_out`` frames split
     into ``t_in`` groups) contains ``j``. ``t_out == t_in``: the input itself.
+    One ``index_add`` or ``index_select`` over whole frames; frames keep their memory layout
+    (channels_last stays channels_last).
     """
     t_in = x_seq.shape[0]
     t_out = int(t_out)
@@ -74,12 +90,17 @@ def ttm(x_seq: torch.Tensor, t_out: int) -> torch.Tensor:
         raise ConfigError(f"a TTM needs at least one output frame, got t_out={t_out}")
     if t_out == t_in:
         return x_seq
+    rows = _frames_as_rows(x_seq)
+    src = rows if rows is not None else x_seq
     if t_out < t_in:
         idx = _index(t_in, t_out, x_seq.device)
-        out = x_seq.new_zeros((t_out,) + tuple(x_seq.shape[1:]))
-        return out.index_add(0, idx, x_seq)
-    idx = _index(t_out, t_in, x_seq.device)
-    return x_seq.index_select(0, idx)
+        out = src.new_zeros((t_out,) + tuple(src.shape[1:])).index_add(0, idx, src)
+    else:
+        out = src.index_select(0, _index(t_out, t_in, x_seq.device))
+    if rows is None:
+        return out
+    frame = x_seq[0]
+    return out.as_strided((t_out,) + tuple(frame.shape), (frame.numel(),) + tuple(frame.stride()))
 
 
 class TTM(nn.Module):
