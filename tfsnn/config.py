@@ -137,15 +137,18 @@ class RunConfig:
         """The settings that change what the run produces (everything but execution details)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("runtime")}
 
+    def changed_settings(self) -> dict[str, Any]:
+        """The result settings that differ from their defaults: with the defaults, all a run is."""
+        defaults = RunConfig().result_settings()
+        return {k: v for k, v in self.result_settings().items() if v != defaults[k]}
+
     def run_hash(self) -> str:
-        """Hash of the result settings that differ from their defaults (and of RUN_ID_VERSION).
+        """Hash of the changed settings (and of RUN_ID_VERSION).
 
         A new field with a default leaves every existing run id as it was; changing a default changes
         what existing ids mean, so bump RUN_ID_VERSION when you do.
         """
-        defaults = RunConfig().result_settings()
-        changed = {k: v for k, v in self.result_settings().items() if v != defaults[k]}
-        blob = json.dumps({"version": RUN_ID_VERSION, **changed}, sort_keys=True, default=str)
+        blob = json.dumps({"version": RUN_ID_VERSION, **self.changed_settings()}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
     def run_id(self) -> str:

@@ -28,7 +28,8 @@ def _style():
     sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": DPI, "savefig.bbox": "tight", "pdf.fonttype": 42})
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.bbox": "tight", "pdf.fonttype": 42,
+                         "figure.constrained_layout.use": True})   # room for the suptitle
     return plt, sns
 
 

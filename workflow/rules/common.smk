@@ -37,8 +37,9 @@ wildcard_constraints:
 
 
 def run_settings(wildcards):
-    """The run's result settings as one shell-quoted JSON object (its run id is their hash)."""
-    return shlex.quote(json.dumps(PLAN.runs[wildcards.run].result_settings(), sort_keys=True))
+    """The run's settings that differ from their defaults, as one shell-quoted JSON object (its run id is
+    their hash); a setting added to tfsnn later with a default changes neither the id nor these params."""
+    return shlex.quote(json.dumps(PLAN.runs[wildcards.run].changed_settings(), sort_keys=True))
 
 
 def run_cfg(wildcards):
