@@ -61,17 +61,24 @@ def _index(l: int, k: int, device: torch.device) -> torch.Tensor:
     return idx
 
 
+def dense_frame(frame: torch.Tensor) -> bool:
+    """True when ``frame`` occupies exactly ``frame.numel()`` consecutive storage elements (any order)."""
+    if frame.numel() == 0:
+        return False
+    expected = 1
+    for stride, size in sorted((st, sz) for st, sz in zip(frame.stride(), frame.size()) if sz != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
 def _frames_as_rows(x_seq: torch.Tensor) -> torch.Tensor | None:
     """``x_seq`` ``[T, ...]`` seen as ``[T, S]`` over its storage, when every frame is one dense block."""
     T, frame = x_seq.shape[0], x_seq[0]
     S = frame.numel()
-    if S == 0 or x_seq.stride(0) != S:
+    if x_seq.stride(0) != S or not dense_frame(frame):
         return None
-    expected = 1
-    for stride, size in sorted((st, sz) for st, sz in zip(frame.stride(), frame.size()) if sz != 1):
-        if stride != expected:
-            return None
-        expected *= size
     return x_seq.as_strided((T, S), (S, 1))
 
 

@@ -20,6 +20,8 @@ import torch
 import triton
 import triton.language as tl
 
+from ..temporal import dense_frame
+
 BLOCK = 1024
 
 
@@ -69,18 +71,6 @@ def _lif_backward(gs_ptr, v_ptr, s8_ptr, gx_ptr, T, S, last, tau, v_th, h,
         v_p -= S
         s_p -= S
         x_p -= S
-
-
-def dense_frame(frame: torch.Tensor) -> bool:
-    """True when ``frame`` occupies exactly ``frame.numel()`` consecutive storage elements (any order)."""
-    if frame.numel() == 0:
-        return False
-    expected = 1
-    for stride, size in sorted((st, sz) for st, sz in zip(frame.stride(), frame.size()) if sz != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
 
 
 def _like_frames(frame: torch.Tensor, T: int, dtype: torch.dtype) -> torch.Tensor:
