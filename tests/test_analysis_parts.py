@@ -2,7 +2,6 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from tfsnn.analysis.gradients import conv_weights, gradient_cosines, gradient_lengths
 from tfsnn.analysis.landscape import filter_normalized_direction, scan

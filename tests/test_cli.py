@@ -1,5 +1,4 @@
 """Errors a user can cause: one line naming the cause and the fix, exit status 2, nothing written."""
-import pytest
 
 from test_train import TINY, cli, flags
 

@@ -19,6 +19,15 @@ def parse_steps(text: str | Sequence[int] | None, default: Sequence[int]) -> lis
     return sorted(set(values))
 
 
+def recalibrated_accuracy(st, loader, t, repeats: int, purpose: int = 1000) -> list[float]:
+    """Accuracies at ``t`` after BN calibration at ``t``, once per repeat on other training batches (A.3)."""
+    accs = []
+    for i in range(repeats):
+        calibrate(st, t=t, purpose=purpose + i)
+        accs.append(evaluate_config(st.model, loader, t, st.device, st.autocast_dtype))
+    return accs
+
+
 def evaluate_run(model_path: str | Path, ts=None, config=None, split: str = "test",
                  calibrate_at_config: bool = False, repeats: int = 3, device: str | None = None,
                  data_root: str | None = None) -> dict:
@@ -39,10 +48,7 @@ def evaluate_run(model_path: str | Path, ts=None, config=None, split: str = "tes
         if calibrate_at_config:
             if repeats < 1:
                 raise TfsnnError(f"--repeats must be at least 1, got {repeats}")
-            accs = []
-            for i in range(repeats):
-                calibrate(st, t=t, purpose=1000 + i)
-                accs.append(evaluate_config(model, loader, t, st.device, st.autocast_dtype))
+            accs = recalibrated_accuracy(st, loader, t, repeats)
             acc = sum(accs) / len(accs)
             result["repeats"] = accs
         else:
@@ -54,10 +60,7 @@ def evaluate_run(model_path: str | Path, ts=None, config=None, split: str = "tes
     if calibrate_at_config:
         accs = {}
         for T in steps:
-            runs = []
-            for i in range(repeats):
-                calibrate(st, t=T, purpose=1000 + i)
-                runs.append(evaluate_config(model, loader, T, st.device, st.autocast_dtype))
+            runs = recalibrated_accuracy(st, loader, T, repeats)
             accs[T] = sum(runs) / len(runs)
     else:
         accs = evaluate_uniform(model, loader, steps, st.device, st.autocast_dtype)

@@ -261,7 +261,7 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
     d = distributed.init()
     out = Path(out_dir)
     st = st or open_run(out / "trained.pt", **overrides)
-    train = read_json(out / "train.json") if d.main or (out / "train.json").is_file() else {}
+    train = read_json(out / "train.json")   # rank 0 wrote it before the barrier that ended training
     mlflow_run_id = train.get("mlflow_run_id")
     tracker = tracker if d.main else None
     if tracker is not None:
@@ -349,12 +349,6 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Te
         raise TfsnnError(f"{path} does not fit architecture {rec['arch']} ({len(missing)} missing, "
                          f"{len(unexpected)} unexpected weights); the file is damaged or from another version")
     return model.to(device).eval(), rec
-
-
-def run_config_of(run_dir: str | Path) -> RunConfig:
-    return RunConfig.from_dict(read_json(Path(run_dir) / "eval.json")["config"])
-
-
 
 
 def open_run(model_path: str | Path, **overrides) -> Setup:

@@ -10,7 +10,8 @@ import torch
 from ..bn import bn_snapshot
 from ..engine import evaluate_config
 from ..errors import TfsnnError
-from ..train import Setup, calibrate, eval_loader
+from ..evaluate import recalibrated_accuracy
+from ..train import Setup, eval_loader
 
 SPLITS = ("test", "val")
 
@@ -32,11 +33,8 @@ def accuracy_at(st: Setup, loader, t: Sequence[int], repeats: int, purpose: int 
     if len(set(t)) == 1 or repeats == 0:
         acc = evaluate_config(st.model, loader, t, st.device, st.autocast_dtype)
         return acc, [acc]
-    accs = []
     with bn_snapshot(st.model):
-        for i in range(repeats):
-            calibrate(st, t=t, purpose=purpose + i)
-            accs.append(evaluate_config(st.model, loader, t, st.device, st.autocast_dtype))
+        accs = recalibrated_accuracy(st, loader, t, repeats, purpose)
     return sum(accs) / len(accs), accs
 
 

@@ -19,7 +19,6 @@ def early_exit(logits_per_step: torch.Tensor, threshold: float) -> tuple[torch.T
         raise TfsnnError(f"early_exit expects per-step logits [T, N, K], got shape {tuple(logits_per_step.shape)}")
     partial = logits_per_step.float().cumsum(0)
     conf, pred = partial.softmax(-1).max(-1)                  # [T, N]
-    T = partial.shape[0]
     confident = conf > threshold
     confident[-1] = True                                      # everyone exits at T at the latest
     exit_idx = confident.to(torch.int64).argmax(0)            # first confident step

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .results import accuracy, cite_note, cited, cited_cell, load, run_id, seeds_cell
-from .table import Table, text_cell, value_cell
+from .results import cite_note, cited, cited_cell, seeds_cell
+from .table import Table, text_cell
 
 OURS = "this preset"
 BUILDERS: dict[str, Callable[[dict, str], Table]] = {}
