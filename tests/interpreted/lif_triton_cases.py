@@ -14,6 +14,7 @@ if os.environ.get("TRITON_INTERPRET") != "1":
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from tfsnn.kernels import membrane_code  # noqa: E402
 from tfsnn.neuron import LIF, lif_multistep, resolve_backend  # noqa: E402
 
 pytest.importorskip("triton")
@@ -79,19 +80,35 @@ def test_non_dense_input_falls_back_to_a_copy():
 @pytest.mark.parametrize("dtype", [torch.float16, pytest.param(torch.bfloat16, marks=pytest.mark.skipif(
     os.environ.get("TRITON_INTERPRET") == "1", reason="Triton's CPU interpreter cannot load bfloat16 (numpy has "
     "no bfloat16); bench/ checks bf16 on the GPU"))])
-def test_low_precision_spikes_identical_gradient_error_reported(dtype):
+def test_low_precision_saves_one_byte_codes_spikes_identical(dtype):
+    kw = dict(tau=0.5, v_th=1.0, h=1.0)
     x = (torch.randn(6, 4, 64, generator=torch.Generator().manual_seed(6)) * 1.3).to(dtype)
+    x[2, 0, :4] = torch.tensor([1.0, 0.0, 2.0, -1.0], dtype=dtype)   # threshold and window edges
     ref_in = x.float().requires_grad_(True)
-    ref = lif_multistep(ref_in, backend="torch")
+    ref = lif_multistep(ref_in, backend="torch", **kw)
     xb = x.clone().requires_grad_(True)
-    out = lif_multistep(xb, backend="triton")
+    out = lif_multistep(xb, backend="triton", **kw)
     assert out.dtype == dtype and torch.equal(out.float(), ref)   # spikes identical
+    (state,) = out.grad_fn.saved_tensors                           # all the backward pass keeps
+    assert state.dtype == torch.uint8 and state.shape == x.shape
+    v_ref = ref.grad_fn.saved_tensors[0]                           # the reference's float32 membrane
+    assert torch.equal(state, membrane_code.encode(v_ref, 1.0, 1.0))
     w = torch.randn(ref.shape, generator=torch.Generator().manual_seed(7))
     (ref * w).sum().backward()
     (out.float() * w).sum().backward()
+    twin = membrane_code.backward(w.to(dtype), state, **kw)        # the kernel's arithmetic, on what it received
+    torch.testing.assert_close(xb.grad.float(), twin.to(dtype).float(), rtol=1e-3, atol=1e-4)
     err = ((xb.grad.float() - ref_in.grad).abs().max() / ref_in.grad.abs().max()).item()
-    print(f"\n{dtype} membrane: max gradient error {err:.2e} of the largest fp32 gradient")
-    assert err < 5e-2
+    print(f"\n{dtype} one-byte membrane: max gradient error {err:.2e} of the largest fp32 gradient")
+    assert err < 2e-2
+
+
+def test_float32_saves_the_membrane_only():
+    x = torch.randn(5, 3, 8, generator=torch.Generator().manual_seed(8)).requires_grad_(True)
+    out = lif_multistep(x, backend="triton")
+    (state,) = out.grad_fn.saved_tensors
+    assert state.dtype == torch.float32
+    torch.testing.assert_close(state, lif_multistep(x, backend="torch").grad_fn.saved_tensors[0], rtol=0, atol=0)
 
 
 def test_module_and_backend_choice():

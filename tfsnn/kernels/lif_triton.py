@@ -6,10 +6,11 @@ step of a ``[T, ...]`` tensor is a dense block of ``S`` elements (contiguous, ch
 permutation), addressed through its storage; no ``.contiguous()`` copy. A stem output broadcast over
 time (stride 0 along T) is read without materialising it.
 
-Saved for the backward pass: the membrane ``v`` (Eq. 1). For float32 inputs it is saved in float32 and
-the spikes are recomputed from it (bitwise the forward's). For bfloat16/float16 inputs ``v`` is saved in
-that dtype and the spikes as one byte each, so the recomputed surrogate sees a rounded ``v`` while the
-spikes stay exactly the forward's.
+Saved for the backward pass: for float32 inputs the membrane ``v`` (Eq. 1) in float32, from which the
+spikes are recomputed (bitwise the forward's); for bfloat16/float16 inputs one byte per neuron-step,
+the code of ``tfsnn.kernels.membrane_code``: the exact spike and the membrane to within ``h / 254``
+inside the surrogate's window (all the backward pass reads of it). A bf16 training step thus keeps
+one byte per neuron-step beyond the spikes the next convolution saves anyway.
 
 The arithmetic is that of ``tfsnn.neuron`` (Eq. 1-4, 6, 12-15); tests compare the two under
 ``TRITON_INTERPRET=1`` on the CPU.
@@ -26,50 +27,58 @@ BLOCK = 1024
 
 
 @triton.jit
-def _lif_forward(x_ptr, x_tstride, out_ptr, v_ptr, s8_ptr, T, S, tau, v_th,
-                 SAVE_SPIKES: tl.constexpr, BLOCK: tl.constexpr):
+def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, h,
+                 CODE: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
     # pointers advance by one step per iteration (64-bit addresses: no index overflow for large T * S)
-    x_p, o_p, v_p, s_p = x_ptr + offs, out_ptr + offs, v_ptr + offs, s8_ptr + offs
+    x_p, o_p, st_p = x_ptr + offs, out_ptr + offs, state_ptr + offs
     u = tl.zeros([BLOCK], dtype=tl.float32)
     for _ in range(T):
         x = tl.load(x_p, mask=mask, other=0.0).to(tl.float32)
         v = tau * u + x                                   # Eq. 1
         spike = v > v_th                                  # Eq. 3, strict
         tl.store(o_p, spike.to(out_ptr.dtype.element_ty), mask=mask)
-        tl.store(v_p, v.to(v_ptr.dtype.element_ty), mask=mask)
-        if SAVE_SPIKES:
-            tl.store(s_p, spike.to(tl.uint8), mask=mask)
+        if CODE:                                          # membrane_code.encode, one byte
+            below = tl.minimum(((v - (v_th - h)) / h * 127.0).to(tl.int32), 126) + 1
+            above = tl.minimum(((v - v_th) / h * 127.0).to(tl.int32), 126) + 128
+            code = tl.where(spike, above, below)
+            code = tl.where(v <= v_th - h, 0, code)
+            code = tl.where(v >= v_th + h, 255, code)
+            tl.store(st_p, code.to(tl.uint8), mask=mask)
+        else:
+            tl.store(st_p, v, mask=mask)
         u = tl.where(spike, 0.0, v)                       # Eq. 4, hard reset
         x_p += x_tstride
         o_p += S
-        v_p += S
-        s_p += S
+        st_p += S
 
 
 @triton.jit
-def _lif_backward(gs_ptr, v_ptr, s8_ptr, gx_ptr, T, S, last, tau, v_th, h,
-                  SAVED_SPIKES: tl.constexpr, BLOCK: tl.constexpr):
+def _lif_backward(gs_ptr, state_ptr, gx_ptr, T, S, last, tau, v_th, h,
+                  CODE: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
     # start at the last step (offset ``last`` = (T-1) * S, passed from the host) and walk back
-    g_p, v_p, s_p, x_p = gs_ptr + last + offs, v_ptr + last + offs, s8_ptr + last + offs, gx_ptr + last + offs
+    g_p, st_p, x_p = gs_ptr + last + offs, state_ptr + last + offs, gx_ptr + last + offs
     carry = tl.zeros([BLOCK], dtype=tl.float32)          # dL/dv[t+1]
     for _ in range(T):
-        v = tl.load(v_p, mask=mask, other=0.0).to(tl.float32)
-        if SAVED_SPIKES:
-            spike = tl.load(s_p, mask=mask, other=0).to(tl.float32)
+        if CODE:                                          # membrane_code.surrogate_of
+            c = tl.load(st_p, mask=mask, other=0).to(tl.float32)
+            spike = (c >= 128.0).to(tl.float32)
+            v = tl.where(c >= 128.0, v_th + (c - 128.0 + 0.5) * (h / 127.0), v_th - h + (c - 0.5) * (h / 127.0))
+            inside = (c > 0.0) & (c < 255.0)
+            sg = tl.where(inside, tl.maximum(h - tl.abs(v - v_th), 0.0) / (h * h), 0.0)     # Eq. 6
         else:
+            v = tl.load(st_p, mask=mask, other=0.0)
             spike = (v > v_th).to(tl.float32)
-        sg = tl.maximum(h - tl.abs(v - v_th), 0.0) / (h * h)                         # Eq. 6
+            sg = tl.maximum(h - tl.abs(v - v_th), 0.0) / (h * h)                         # Eq. 6
         gs = tl.load(g_p, mask=mask, other=0.0).to(tl.float32)
         g = gs * sg + tau * carry * ((1.0 - spike) - v * sg)                          # Eq. 12-15
         tl.store(x_p, g.to(gx_ptr.dtype.element_ty), mask=mask)
         carry = g
         g_p -= S
-        v_p -= S
-        s_p -= S
+        st_p -= S
         x_p -= S
 
 
@@ -88,33 +97,27 @@ class LIFTriton(torch.autograd.Function):
             x_seq = x_seq.contiguous()
             frame = x_seq[0]
         S = frame.numel()
-        low = x_seq.dtype in (torch.bfloat16, torch.float16)
+        code = x_seq.dtype in (torch.bfloat16, torch.float16)
         out = _like_frames(frame, T, x_seq.dtype)
-        v = _like_frames(frame, T, x_seq.dtype if low else torch.float32)
-        s8 = _like_frames(frame, T, torch.uint8) if low else v
+        state = _like_frames(frame, T, torch.uint8 if code else torch.float32)
         grid = (triton.cdiv(S, BLOCK),)
-        _lif_forward[grid](frame, x_seq.stride(0), out, v, s8, T, S, tau, v_th, SAVE_SPIKES=low, BLOCK=BLOCK)
-        if low:
-            ctx.save_for_backward(v, s8)
-        else:
-            ctx.save_for_backward(v)
-        ctx.low, ctx.tau, ctx.v_th, ctx.h = low, tau, v_th, h
+        _lif_forward[grid](frame, x_seq.stride(0), out, state, T, S, tau, v_th, h, CODE=code, BLOCK=BLOCK)
+        ctx.save_for_backward(state)
+        ctx.code, ctx.tau, ctx.v_th, ctx.h = code, tau, v_th, h
         ctx.in_dtype = x_seq.dtype
         return out
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
-        saved = ctx.saved_tensors
-        v = saved[0]
-        s8 = saved[1] if ctx.low else v
-        T, frame = v.shape[0], v[0]
+        (state,) = ctx.saved_tensors
+        T, frame = state.shape[0], state[0]
         S = frame.numel()
-        if grad_out.stride() != v.stride():
+        if grad_out.stride() != state.stride():
             grad_out = _like_frames(frame, T, grad_out.dtype).copy_(grad_out)
         grad_x = _like_frames(frame, T, ctx.in_dtype)
         grid = (triton.cdiv(S, BLOCK),)
-        _lif_backward[grid](grad_out, v, s8, grad_x, T, S, (T - 1) * S, ctx.tau, ctx.v_th, ctx.h,
-                            SAVED_SPIKES=ctx.low, BLOCK=BLOCK)
+        _lif_backward[grid](grad_out, state, grad_x, T, S, (T - 1) * S, ctx.tau, ctx.v_th, ctx.h,
+                            CODE=ctx.code, BLOCK=BLOCK)
         return grad_x, None, None, None
 
 
