@@ -90,3 +90,24 @@ def test_single_process_is_not_distributed(monkeypatch):
     net = torch.nn.Linear(2, 2)
     assert distributed.wrap(net, d) is net
     distributed.assert_in_sync(d, net, "weights")            # a no-op for one process
+
+
+def test_batch_size_is_the_global_batch_split_over_ranks():
+    from types import SimpleNamespace
+
+    from tfsnn.config import RunConfig
+    from tfsnn.distributed import Dist
+    from tfsnn.errors import TfsnnError
+    from tfsnn.train import epoch_loader
+
+    data = torch.utils.data.TensorDataset(torch.arange(256.0))
+    st = SimpleNamespace(cfg=RunConfig(batch_size=64, seed=7, workers=0), data=SimpleNamespace(train=data),
+                         device=torch.device("cpu"))
+    shards = [[b[0] for b in epoch_loader(st, 0, Dist(rank=r, world=2))] for r in (0, 1)]
+    assert all(len(b) == 32 for s in shards for b in s) and len(shards[0]) == 4   # 2 x 32 images per iteration
+    seen = torch.cat([b for s in shards for b in s])
+    assert sorted(seen.tolist()) == list(range(256))                              # the ranks split one epoch
+    whole = [b[0] for b in epoch_loader(st, 0, Dist())]
+    assert len(whole) == 4 and all(len(b) == 64 for b in whole)                   # one process: same iterations
+    with pytest.raises(TfsnnError, match="does not split evenly over 3 processes; use a multiple of 3"):
+        epoch_loader(st, 0, Dist(rank=0, world=3))

@@ -144,6 +144,23 @@ def test_every_preset_resolves_in_a_dry_run(workdir):
     assert r.returncode == 0, r.stderr[-2000:]
 
 
+def test_train_gpus_make_each_training_job_one_torchrun_with_n_gpus():
+    """`train_gpus: N`: a training job asks for N GPUs (SLURM: --gpus) and runs torchrun with N processes."""
+    r = subprocess.run([*SNAKEMAKE, "-n", "-p", "table4", "--configfile", "config/paper.yaml", "--config", "train_gpus=4",
+                        "--workflow-profile", "workflow/profiles/slurm"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    jobs = r.stdout.split("\n\n")
+    train = [j for j in jobs if "\nrule train:" in j]
+    assert train
+    for job in train:
+        assert "gpu=4" in job and "cpus_per_task" not in job           # SLURM: --gpus=4, CPUs from threads
+        assert "torchrun --standalone --nproc_per_node 4 -m tfsnn train" in job
+    calibrate = [j for j in jobs if "\nrule calibrate:" in j]
+    assert calibrate and all("gpu=1" in j and "torchrun" not in j for j in calibrate)
+    r = subprocess.run([*SNAKEMAKE, "-n", "table4", "--config", "train_gpus=0"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and "train_gpus" in r.stdout + r.stderr
+
+
 def test_lint_passes():
     r = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

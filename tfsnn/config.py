@@ -69,7 +69,7 @@ class RunConfig:
     monotone: bool = _f(False, "sequence tasks: non-increasing configurations, first stage at t_max")
     # optimisation
     epochs: int = _f(300, "training epochs")
-    batch_size: int = _f(256, "batch size")
+    batch_size: int = _f(256, "batch size (the global batch: split evenly over torchrun processes)")
     optimizer: str = _f("sgd", "sgd or adamw")
     lr: float = _f(0.1, "initial learning rate, cosine-decayed to 0")
     momentum: float = _f(0.9, "SGD momentum")

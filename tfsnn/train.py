@@ -236,7 +236,11 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
 
 
 def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
-    """This epoch's training batches: seeded from (seed, epoch); under torchrun, this rank's shard."""
+    """This epoch's training batches: seeded from (seed, epoch); under torchrun, this rank's shard.
+
+    ``batch_size`` is the global batch: each of ``world`` processes takes ``batch_size / world`` images per
+    iteration, so a run is the same experiment (and resumes) on any number of processes.
+    """
     cfg = st.cfg
     seed = derived_seed(cfg.seed, EPOCH_STREAM, epoch)
     pin = st.device.type == "cuda"
@@ -245,9 +249,12 @@ def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
                       pin=pin)
     from torch.utils.data.distributed import DistributedSampler
 
+    if cfg.batch_size % d.world:
+        raise TfsnnError(f"batch_size {cfg.batch_size} (the global batch) does not split evenly over {d.world} "
+                         f"processes; use a multiple of {d.world} or another number of processes")
     shard = DistributedSampler(st.data.train, num_replicas=d.world, rank=d.rank, shuffle=True,
                                seed=seed % (2 ** 31), drop_last=True)
-    return DataLoader(st.data.train, batch_size=cfg.batch_size, sampler=shard, num_workers=cfg.workers,
+    return DataLoader(st.data.train, batch_size=cfg.batch_size // d.world, sampler=shard, num_workers=cfg.workers,
                       drop_last=True, pin_memory=pin)
 
 

@@ -25,6 +25,9 @@ _env.update(
 )
 MLFLOW_URI = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///results/{PRESET}/mlflow.db"
 GPU = 1 if config.get("gpu", False) else 0
+TRAIN_PROCS = config.get("train_gpus", 1)
+# One process per GPU: a multi-GPU training job is one torchrun on one node (DDP, tfsnn.distributed).
+TFSNN_TRAIN = "python -m tfsnn" if TRAIN_PROCS == 1 else f"torchrun --standalone --nproc_per_node {TRAIN_PROCS} -m tfsnn"
 RESOURCES = config.get("resources", {})
 DATASET_ROOTS = {d["name"]: d["root"] for d in config["datasets"].values()}
 

@@ -15,9 +15,11 @@ rule train:
         workers=lambda w: run_cfg(w).workers,
         uri=MLFLOW_URI,
         out=out_dir,
-    threads: config.get("train_threads", 2)
+        launch=TFSNN_TRAIN,
+        omp=config.get("train_threads", 2),
+    threads: config.get("train_threads", 2) * TRAIN_PROCS
     resources:
-        gpu=GPU,
+        gpu=GPU * TRAIN_PROCS,
         mem_mb=resource("train", "mem_mb", 4000),
         runtime=resource("train", "runtime", 30),
     log:
@@ -25,7 +27,7 @@ rule train:
     conda:
         "../envs/tfsnn.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} python -m tfsnn train --stage train --settings {params.settings} --expect-run-id {wildcards.run}"
+        "OMP_NUM_THREADS={params.omp} {params.launch} train --stage train --settings {params.settings} --expect-run-id {wildcards.run}"
         " --data-root {params.root} --device {params.device} --workers {params.workers}"
         " --out {params.out} --preset {wildcards.preset} --tracking-uri {params.uri} > {log} 2>&1"
 
