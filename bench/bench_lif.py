@@ -196,7 +196,8 @@ def main(argv=None) -> int:
         m = swap_neurons(build_model("resnet19", 10, width=width), make).to(device)
         return m.to(memory_format=torch.channels_last) if device.type == "cuda" else m
 
-    result = {"device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu",
+    result = {"device": torch.cuda.get_device_name() if device.type == "cuda" else
+              f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)",
               "torch": torch.__version__, "triton": _triton_version(), "commit": commit(),
               "settings": {"arch": "resnet19", "width": width, "input": size, "batch": batch, "amp_bf16": amp,
                            "channels_last": device.type == "cuda", "repeats": repeats, "mtt_iterations": mtt_iters},
