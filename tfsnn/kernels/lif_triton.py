@@ -22,12 +22,13 @@ import triton
 import triton.language as tl
 
 from ..temporal import dense_frame
+from . import membrane_code
 
 BLOCK = 1024
 
 
 @triton.jit
-def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, h,
+def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, lo, hi, bins_per_h,
                  CODE: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
@@ -40,11 +41,11 @@ def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, h,
         spike = v > v_th                                  # Eq. 3, strict
         tl.store(o_p, spike.to(out_ptr.dtype.element_ty), mask=mask)
         if CODE:                                          # membrane_code.encode, one byte
-            below = tl.minimum(((v - (v_th - h)) / h * 127.0).to(tl.int32), 126) + 1
-            above = tl.minimum(((v - v_th) / h * 127.0).to(tl.int32), 126) + 128
+            below = tl.minimum(((v - lo) * bins_per_h).to(tl.int32), 126) + 1
+            above = tl.minimum(((v - v_th) * bins_per_h).to(tl.int32), 126) + 128
             code = tl.where(spike, above, below)
-            code = tl.where(v <= v_th - h, 0, code)
-            code = tl.where(v >= v_th + h, 255, code)
+            code = tl.where(v <= lo, 0, code)
+            code = tl.where(v >= hi, 255, code)
             tl.store(st_p, code.to(tl.uint8), mask=mask)
         else:
             tl.store(st_p, v, mask=mask)
@@ -101,7 +102,9 @@ class LIFTriton(torch.autograd.Function):
         out = _like_frames(frame, T, x_seq.dtype)
         state = _like_frames(frame, T, torch.uint8 if code else torch.float32)
         grid = (triton.cdiv(S, BLOCK),)
-        _lif_forward[grid](frame, x_seq.stride(0), out, state, T, S, tau, v_th, h, CODE=code, BLOCK=BLOCK)
+        _lif_forward[grid](frame, x_seq.stride(0), out, state, T, S, tau, v_th, v_th - h, v_th + h,
+                           membrane_code.LEVELS / h,
+                           CODE=code, BLOCK=BLOCK)
         ctx.save_for_backward(state)
         ctx.code, ctx.tau, ctx.v_th, ctx.h = code, tau, v_th, h
         ctx.in_dtype = x_seq.dtype

@@ -29,8 +29,9 @@ FIRST_SPIKE = 128     # codes >= this carry a spike
 def encode(v: torch.Tensor, v_th: float, h: float) -> torch.Tensor:
     """uint8 codes of float32 membranes ``v``."""
     v = v.float()
-    below = ((v - (v_th - h)) / h * LEVELS).to(torch.int32).clamp(max=LEVELS - 1) + 1
-    above = ((v - v_th) / h * LEVELS).to(torch.int32).clamp(max=LEVELS - 1) + FIRST_SPIKE
+    bins_per_h = LEVELS / h                   # one float32 multiply, as in the kernel: codes agree bitwise
+    below = ((v - (v_th - h)) * bins_per_h).to(torch.int32).clamp(max=LEVELS - 1) + 1
+    above = ((v - v_th) * bins_per_h).to(torch.int32).clamp(max=LEVELS - 1) + FIRST_SPIKE
     code = torch.where(v > v_th, above, below)
     code = torch.where(v <= v_th - h, 0, code)
     code = torch.where(v >= v_th + h, ABOVE, code)

@@ -1,0 +1,17 @@
+#!/bin/bash
+# One GPU session, one command: the fused kernel's cases on CUDA (bf16 included), then the benchmark.
+#   bash bench/gpu_check.sh bench/results/h100.json
+# Needs torch with CUDA and Triton only. SpikingJelly joins the comparison when its wheels are in
+# .whl/ (spikingjelly-2.0.0, loguru, scienceplots: `pip download --no-deps -d .whl ...`; carry .whl to
+# a machine without network); they are installed without dependencies into a scratch folder.
+set -u
+out=${1:-bench.json}
+export PYTHONPATH=$PWD
+if ls .whl/spikingjelly-*.whl >/dev/null 2>&1; then
+    python -m pip install -q --no-deps --target /tmp/tfsnn-bench-sj .whl/*.whl && PYTHONPATH=$PYTHONPATH:/tmp/tfsnn-bench-sj
+fi
+python -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__, torch.cuda.get_device_name())"
+python -m pytest -q -p no:cacheprovider -o python_files='*.py' tests/interpreted/lif_triton_cases.py -s 2>&1 | tail -n 15
+status=${PIPESTATUS[0]}
+python bench/bench_lif.py --out "$out"
+exit $(( status || $? ))
