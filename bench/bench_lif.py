@@ -1,7 +1,7 @@
 """Benchmark: one training step of ResNet-19 with each LIF implementation, and MTT's cost per iteration.
 
     PYTHONPATH=. python bench/bench_lif.py                    # GPU: the measured bar of DESIGN.md
-    PYTHONPATH=. python bench/bench_lif.py --quick            # CPU: width 1/8, 8x8 inputs, fewer repeats
+    PYTHONPATH=. python bench/bench_lif.py --quick            # CPU: width 1/8, 8x8 inputs, 5 timed steps
 
 First checks each LIF against the torch reference (identical spikes, gradient error; the fused kernel in
 float32 and bfloat16), then times one step (forward, backward, SGD step; bf16 autocast and channels_last
@@ -212,7 +212,7 @@ def commit() -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="CPU-sized: width 1/8, 8x8 inputs, batch 32, few repeats")
+    p.add_argument("--quick", action="store_true", help="CPU-sized: width 1/8, 8x8 inputs, batch 32, 5 timed steps per variant")
     p.add_argument("--width", type=float)
     p.add_argument("--size", type=int)
     p.add_argument("--batch", type=int)
@@ -226,7 +226,7 @@ def main(argv=None) -> int:
     size = args.size or (8 if quick else 32)
     batch = args.batch or (32 if quick else 128)
     repeats = args.repeats or (5 if quick else 20)
-    mtt_iters = args.mtt_iters or (10 if quick else 50)
+    mtt_iters = args.mtt_iters or 50
     amp = device.type == "cuda"
     torch.manual_seed(0)
     x = torch.randn(batch, 3, size, size, device=device)
