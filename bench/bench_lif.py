@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tfsnn.engine import train_one_epoch  # noqa: E402
 from tfsnn.models import build_model  # noqa: E402
-from tfsnn.neuron import LIF, lif_multistep  # noqa: E402
+from tfsnn.memory import saved_activation_bytes  # noqa: E402
+from tfsnn.neuron import LIF, lif_multistep, replace_lifs  # noqa: E402
 from tfsnn.temporal import make_sampler  # noqa: E402
 
 
@@ -65,22 +66,14 @@ def spikingjelly_lif():
                                      surrogate_function=surrogate.PiecewiseQuadratic(alpha=1.0)))
 
 
-def swap_neurons(model: nn.Module, make) -> nn.Module:
-    for name, child in model.named_children():
-        if isinstance(child, LIF):
-            setattr(model, name, make())
-        else:
-            swap_neurons(child, make)
-    return model
-
-
 def variants(device: torch.device) -> dict:
-    out = {"relu": lambda: SeqReLU(), "torch": lambda: LIF(backend="torch")}
+    """name -> make(lif): what replaces each LIF of the network."""
+    out = {"relu": lambda lif: SeqReLU(), "torch": lambda lif: LIF(backend="torch")}
     if device.type == "cuda":
-        out["triton"] = lambda: LIF(backend="triton")
+        out["triton"] = lambda lif: LIF(backend="triton")
     try:
         spikingjelly_lif()
-        out["spikingjelly"] = spikingjelly_lif
+        out["spikingjelly"] = lambda lif: spikingjelly_lif()
     except ImportError:
         pass
     return out
@@ -159,21 +152,12 @@ def host_syncs(model, x, y, n, device, amp) -> int | None:
 
 
 def saved_gib(model, x, y, t, device, amp) -> float:
-    """GiB of activations one forward pass keeps for the backward pass (distinct storages, parameters excluded)."""
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen: dict[int, int] = {}
-
-    def pack(tensor):
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in params:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+    """GiB of activations one forward pass keeps for the backward pass (tfsnn.memory)."""
+    def forward():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            loss = F.cross_entropy(model(x, t).float(), y)
-    del loss
-    return sum(seen.values()) / 2 ** 30
+            return F.cross_entropy(model(x, t).float(), y)
+
+    return saved_activation_bytes(model, forward) / 2 ** 30
 
 
 def check_backends(device, makers: dict) -> dict:
@@ -191,7 +175,7 @@ def check_backends(device, makers: dict) -> dict:
         ref_in = x.float().detach().requires_grad_(True)
         other_in = x.detach().requires_grad_(True)
         ref = lif_multistep(ref_in, backend="torch")
-        other = makers[name]().to(device)(other_in)
+        other = makers[name](None).to(device)(other_in)
         w = torch.randn(ref.shape, device=device)
         (ref * w).sum().backward()
         (other.float() * w).sum().backward()
@@ -236,7 +220,7 @@ def main(argv=None) -> int:
 
     def fresh(make):
         torch.manual_seed(0)
-        m = swap_neurons(build_model("resnet19", 10, width=width), make).to(device)
+        m = replace_lifs(build_model("resnet19", 10, width=width), make).to(device)
         return m.to(memory_format=torch.channels_last) if device.type == "cuda" else m
 
     result = {"device": torch.cuda.get_device_name() if device.type == "cuda" else

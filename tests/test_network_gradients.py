@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfsnn.models import build_model
-from tfsnn.neuron import LIF
+from tfsnn.neuron import LIF, replace_lifs
 
 from test_neuron import lif_reference
 
@@ -25,20 +25,11 @@ class StepByStepLIF(nn.Module):
         return lif_reference(x_seq, self.tau, self.v_th, self.h)
 
 
-def with_reference_neurons(module: nn.Module) -> nn.Module:
-    for name, child in module.named_children():
-        if isinstance(child, LIF):
-            setattr(module, name, StepByStepLIF(child))
-        else:
-            with_reference_neurons(child)
-    return module
-
-
 @pytest.mark.parametrize("arch", ["resnet19", "resnet34", "vgg14"])   # CIFAR stem, ImageNet stem, VGG
 def test_loss_and_gradients_equal_a_step_by_step_autograd_network(arch):
     torch.manual_seed(0)
     net = build_model(arch, 10, width=0.0625).double()
-    ref = with_reference_neurons(build_model(arch, 10, width=0.0625).double())
+    ref = replace_lifs(build_model(arch, 10, width=0.0625), StepByStepLIF).double()
     ref.load_state_dict(net.state_dict())
     x = torch.randn(4, 3, 16, 16, dtype=torch.float64)
     y = torch.randint(0, 10, (4,))

@@ -121,3 +121,14 @@ class LIF(nn.Module):
 
     def extra_repr(self) -> str:
         return f"tau={self.tau}, v_th={self.v_th}, h={self.h}, backend={self.backend!r}"
+
+
+def replace_lifs(module: nn.Module, make) -> nn.Module:
+    """Swap every :class:`LIF` inside ``module`` for ``make(lif)`` (a ReLU floor, another implementation, a
+    reference); returns ``module``."""
+    for name, child in module.named_children():
+        if isinstance(child, LIF):
+            setattr(module, name, make(child))
+        else:
+            replace_lifs(child, make)
+    return module

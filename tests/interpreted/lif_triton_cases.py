@@ -20,7 +20,9 @@ if not INTERPRETED and not torch.cuda.is_available():
 DEVICE = torch.device("cpu" if INTERPRETED else "cuda")
 
 from tfsnn.kernels import membrane_code  # noqa: E402
-from tfsnn.neuron import LIF, lif_multistep, resolve_backend  # noqa: E402
+from tfsnn.memory import saved_activation_bytes  # noqa: E402
+from tfsnn.models import build_model  # noqa: E402
+from tfsnn.neuron import LIF, lif_multistep, replace_lifs, resolve_backend  # noqa: E402
 
 pytest.importorskip("triton")
 
@@ -117,6 +119,36 @@ def test_float32_saves_the_membrane_only():
     (state,) = out.grad_fn.saved_tensors
     assert state.dtype == torch.float32
     torch.testing.assert_close(state, lif_multistep(x, backend="torch").grad_fn.saved_tensors[0], rtol=0, atol=0)
+
+
+def test_half_precision_resnet_step_keeps_little_more_than_its_relu_twin():
+    """Activation bytes a ResNet-19 forward keeps for backward under half-precision autocast: the fused LIF
+    adds one byte per neuron-step to the conv output and spikes the network keeps anyway (the ReLU twin
+    keeps conv output and ReLU output), so about 1.25x; the peak-memory bar is 1.5x."""
+    dtype = torch.float16 if INTERPRETED else torch.bfloat16
+    x = randn(4, 3, 16, 16, seed=10)
+    y = torch.arange(4, device=DEVICE)
+
+    def saved(make):
+        torch.manual_seed(0)
+        net = replace_lifs(build_model("resnet19", 10, width=0.125), make).to(DEVICE)
+
+        def forward():
+            with torch.autocast(DEVICE.type, dtype=dtype):
+                return torch.nn.functional.cross_entropy(net(x, 6).float(), y)
+
+        return saved_activation_bytes(net, forward)
+
+    relu = saved(lambda lif: ReLUSeq())
+    fused = saved(lambda lif: LIF(backend="triton"))
+    reference = saved(lambda lif: LIF(backend="torch"))
+    print(f"\nsaved for backward, x the ReLU twin: fused {fused / relu:.3f}, reference {reference / relu:.3f}")
+    assert fused < reference and fused / relu < 1.3
+
+
+class ReLUSeq(torch.nn.Module):
+    def forward(self, x_seq):
+        return torch.relu(x_seq)
 
 
 def test_module_and_backend_choice():
