@@ -38,13 +38,6 @@ from tfsnn.neuron import LIF, lif_multistep, replace_lifs  # noqa: E402
 from tfsnn.temporal import make_sampler  # noqa: E402
 
 
-class SeqReLU(nn.Module):
-    """The ANN floor: ReLU where the LIF was, on the same [T, B, ...] tensors."""
-
-    def forward(self, x_seq):
-        return F.relu(x_seq)
-
-
 class FreshState(nn.Module):
     """A stateful SpikingJelly neuron started from rest on every call, as tfsnn's LIF is."""
 
@@ -68,7 +61,8 @@ def spikingjelly_lif():
 
 def variants(device: torch.device) -> dict:
     """name -> make(lif): what replaces each LIF of the network."""
-    out = {"relu": lambda lif: SeqReLU(), "torch": lambda lif: LIF(backend="torch")}
+    out = {"relu": lambda lif: nn.ReLU(),   # the ANN floor: ReLU on the same [T, B, ...] tensors
+           "torch": lambda lif: LIF(backend="torch")}
     if device.type == "cuda":
         out["triton"] = lambda lif: LIF(backend="triton")
     try:

@@ -139,16 +139,11 @@ def test_half_precision_resnet_step_keeps_little_more_than_its_relu_twin():
 
         return saved_activation_bytes(net, forward)
 
-    relu = saved(lambda lif: ReLUSeq())
+    relu = saved(lambda lif: torch.nn.ReLU())
     fused = saved(lambda lif: LIF(backend="triton"))
     reference = saved(lambda lif: LIF(backend="torch"))
     print(f"\nsaved for backward, x the ReLU twin: fused {fused / relu:.3f}, reference {reference / relu:.3f}")
     assert fused < reference and fused / relu < 1.3
-
-
-class ReLUSeq(torch.nn.Module):
-    def forward(self, x_seq):
-        return torch.relu(x_seq)
 
 
 def test_module_and_backend_choice():

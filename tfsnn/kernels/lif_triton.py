@@ -29,7 +29,7 @@ BLOCK = 1024
 
 @triton.jit
 def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, lo, hi, bins_per_h,
-                 CODE: tl.constexpr, BLOCK: tl.constexpr):
+                 CODE: tl.constexpr, LEVELS: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
     # pointers advance by one step per iteration (64-bit addresses: no index overflow for large T * S)
@@ -41,11 +41,11 @@ def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, lo, hi, 
         spike = v > v_th                                  # Eq. 3, strict
         tl.store(o_p, spike.to(out_ptr.dtype.element_ty), mask=mask)
         if CODE:                                          # membrane_code.encode, one byte
-            below = tl.minimum(((v - lo) * bins_per_h).to(tl.int32), 126) + 1
-            above = tl.minimum(((v - v_th) * bins_per_h).to(tl.int32), 126) + 128
+            below = tl.minimum(((v - lo) * bins_per_h).to(tl.int32), LEVELS - 1) + 1
+            above = tl.minimum(((v - v_th) * bins_per_h).to(tl.int32), LEVELS - 1) + LEVELS + 1
             code = tl.where(spike, above, below)
             code = tl.where(v <= lo, 0, code)
-            code = tl.where(v >= hi, 255, code)
+            code = tl.where(v >= hi, 2 * LEVELS + 1, code)
             tl.store(st_p, code.to(tl.uint8), mask=mask)
         else:
             tl.store(st_p, v, mask=mask)
@@ -57,7 +57,7 @@ def _lif_forward(x_ptr, x_tstride, out_ptr, state_ptr, T, S, tau, v_th, lo, hi, 
 
 @triton.jit
 def _lif_backward(gs_ptr, state_ptr, gx_ptr, T, S, last, tau, v_th, h,
-                  CODE: tl.constexpr, BLOCK: tl.constexpr):
+                  CODE: tl.constexpr, LEVELS: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
     # start at the last step (offset ``last`` = (T-1) * S, passed from the host) and walk back
@@ -66,9 +66,9 @@ def _lif_backward(gs_ptr, state_ptr, gx_ptr, T, S, last, tau, v_th, h,
     for _ in range(T):
         if CODE:                                          # membrane_code.surrogate_of
             c = tl.load(st_p, mask=mask, other=0).to(tl.float32)
-            spike = (c >= 128.0).to(tl.float32)
-            v = tl.where(c >= 128.0, v_th + (c - 128.0 + 0.5) * (h / 127.0), v_th - h + (c - 0.5) * (h / 127.0))
-            inside = (c > 0.0) & (c < 255.0)
+            spike = (c >= LEVELS + 1).to(tl.float32)
+            v = tl.where(c >= LEVELS + 1, v_th + (c - LEVELS - 0.5) * (h / LEVELS), v_th - h + (c - 0.5) * (h / LEVELS))
+            inside = (c > 0.0) & (c < 2 * LEVELS + 1)
             sg = tl.where(inside, tl.maximum(h - tl.abs(v - v_th), 0.0) / (h * h), 0.0)     # Eq. 6
         else:
             v = tl.load(st_p, mask=mask, other=0.0)
@@ -103,8 +103,7 @@ class LIFTriton(torch.autograd.Function):
         state = _like_frames(frame, T, torch.uint8 if code else torch.float32)
         grid = (triton.cdiv(S, BLOCK),)
         _lif_forward[grid](frame, x_seq.stride(0), out, state, T, S, tau, v_th, v_th - h, v_th + h,
-                           membrane_code.LEVELS / h,
-                           CODE=code, BLOCK=BLOCK)
+                           membrane_code.LEVELS / h, CODE=code, LEVELS=membrane_code.LEVELS, BLOCK=BLOCK)
         ctx.save_for_backward(state)
         ctx.code, ctx.tau, ctx.v_th, ctx.h = code, tau, v_th, h
         ctx.in_dtype = x_seq.dtype
@@ -120,7 +119,7 @@ class LIFTriton(torch.autograd.Function):
         grad_x = _like_frames(frame, T, ctx.in_dtype)
         grid = (triton.cdiv(S, BLOCK),)
         _lif_backward[grid](grad_out, state, grad_x, T, S, (T - 1) * S, ctx.tau, ctx.v_th, ctx.h,
-                            CODE=ctx.code, BLOCK=BLOCK)
+                            CODE=ctx.code, LEVELS=membrane_code.LEVELS, BLOCK=BLOCK)
         return grad_x, None, None, None
 
 
