@@ -8,7 +8,7 @@ import torch
 from tfsnn.data import holdout, load_data, prepare_dataset
 from tfsnn.data.cifar import read_cifar_split
 from tfsnn.data.standins import digits_split
-from tfsnn.data.transforms import Cutout
+from tfsnn.data.transforms import Cutout, channel_stats, train_transform
 from tfsnn.errors import DataError
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -138,3 +138,43 @@ def test_reads_the_original_cifar_pickles(tmp_path):
     with open(folder / "train", "rb") as f:
         raw = pickle.load(f, encoding="bytes")
     assert torch.equal(x[2], torch.from_numpy(raw[b"data"][2].reshape(3, 32, 32)))
+
+
+def _with_fill(fill: str, img: torch.Tensor, mean, std, seed: int = 3, **kw) -> torch.Tensor:
+    torch.manual_seed(seed)
+    return train_transform(mean, std, image_size=img.shape[-2:], cutout_fill=fill, **kw)(img)
+
+
+def test_cutout_fill_black_cuts_before_normalisation():
+    """``black`` (the official order: Cutout between ToTensor and Normalize) fills the hole with
+    (0 - mean) / std, ``mean`` with 0; the same hole, and the same pixels elsewhere."""
+    mean, std = [0.3, 0.45, 0.62], [0.2, 0.25, 0.3]  # x 255 not whole: no pixel normalises to exactly 0
+    img = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    kw = dict(crop_padding=4, hflip=True, cutout=True, cutout_size=16)
+    black, mean_fill = _with_fill("black", img, mean, std, **kw), _with_fill("mean", img, mean, std, **kw)
+    plain = _with_fill("mean", img, mean, std, crop_padding=4, hflip=True, cutout=False)
+    hole = (mean_fill != plain).any(0)
+    rows, cols = hole.any(1).nonzero().flatten(), hole.any(0).nonzero().flatten()
+    assert 0 < len(rows) <= 16 and 0 < len(cols) <= 16
+    assert int(hole.sum()) == len(rows) * len(cols)  # one rectangle
+    expected = -torch.tensor(mean) / torch.tensor(std)
+    assert torch.allclose(black[:, hole], expected[:, None].expand(3, int(hole.sum())))
+    assert torch.equal(mean_fill[:, hole], torch.zeros(3, int(hole.sum())))
+    assert torch.equal(black[:, ~hole], mean_fill[:, ~hole]) and torch.equal(black[:, ~hole], plain[:, ~hole])
+    assert torch.equal(*[_with_fill(fill, img, mean, std, cutout=False) for fill in ("black", "mean")])
+    with pytest.raises(ValueError, match="cutout_fill"):
+        train_transform(mean, std, cutout=True, cutout_fill="grey", image_size=(32, 32))
+
+
+def test_load_data_threads_cutout_fill(digits10_root):
+    images = {}
+    for fill in ("mean", "black"):
+        d = load_data("digits10", digits10_root, cutout=True, cutout_size=4, cutout_fill=fill)
+        torch.manual_seed(5)
+        images[fill] = d.train[7][0]
+    mean, std = channel_stats(d.train.images)
+    hole = images["mean"] != images["black"]
+    assert hole.any() and torch.equal(hole[0], hole[1]) and torch.equal(hole[0], hole[2])
+    assert torch.equal(images["mean"][hole], torch.zeros(int(hole.sum())))
+    expected = (-torch.tensor(mean) / torch.tensor(std))[:, None, None].expand_as(hole)
+    assert torch.allclose(images["black"][hole], expected[hole])

@@ -181,3 +181,81 @@ def test_dvs_input_uses_first_frames():
     y[:, 3:] = torch.rand(2, 7, 2, 8, 8)  # later frames differ
     with torch.no_grad():
         assert torch.equal(net(x, 3), net(y, 3))
+
+
+def _dvs_pair(width=1 / 16):
+    """dvs_resnet18 with dvs_stem_frames 't1' and 'all', the same weights and random BN statistics."""
+    torch.manual_seed(0)
+    t1 = build_model("dvs_resnet18", 5, width=width).double()
+    for m in t1.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.2, 0.6)
+    every = build_model("dvs_resnet18", 5, width=width, stem_frames="all").double()
+    every.load_state_dict(t1.state_dict())  # the same parameter names either way
+    return t1, every
+
+
+def test_dvs_stem_frames_all_is_recorded_and_rebuilt():
+    t1, every = _dvs_pair()
+    assert (t1.stem_frames, every.stem_frames) == ("t1", "all")
+    assert "stem_frames" not in t1.arch_kwargs and every.arch_kwargs["stem_frames"] == "all"
+    kwargs = dict(every.arch_kwargs)
+    assert build_model("dvs_resnet18", kwargs.pop("num_classes"), **kwargs).stem_frames == "all"
+    with pytest.raises(ValueError, match="event-frame input"):
+        build_model("resnet18", 5, width=1 / 16, stem_frames="all")
+
+
+def test_dvs_stem_frames_agree_in_eval_mode():
+    """The stem is per frame: with running statistics, stemming all frames and keeping the first t_1
+    gives the logits of stemming the first t_1 frames, at every t_1."""
+    t1, every = (net.eval() for net in _dvs_pair())
+    x = torch.rand(2, 10, 2, 12, 12, dtype=torch.float64) * 2
+    with torch.no_grad():
+        for first in range(1, 11):
+            config = random_config(8, 10, seed=first, first=first)
+            assert torch.equal(every(x, config), t1(x, config)), config
+
+
+def test_dvs_stem_frames_set_the_stem_batch_statistics():
+    """Train mode at t_1 = 3 < F = 10: the stem BN's batch mean covers all frames ('all') or the first
+    t_1 ('t1'), checked against the convolution by hand; at t_1 = F the two are the same network."""
+    t1, every = _dvs_pair()
+    x = torch.rand(4, 10, 2, 12, 12, dtype=torch.float64) * 2
+    conv = t1.stages[0].layers[0].conv[0]
+    out = nn.functional.conv2d(x.flatten(0, 1), conv.weight, padding=1).unflatten(0, (4, 10))
+    for net, frames in ((t1, 3), (every, 10)):
+        net.train()
+        bn = net.stages[0].layers[0].conv[1]
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average: after one batch, the batch mean
+        with torch.no_grad():
+            net(x, (3, 2, 2, 3, 5, 3, 6, 2))
+        expected = out[:, :frames].transpose(1, 2).flatten(2).mean(2).mean(0)
+        assert torch.allclose(bn.running_mean, expected), frames
+    assert not torch.allclose(t1.stages[0].layers[0].conv[1].running_mean,
+                              every.stages[0].layers[0].conv[1].running_mean)
+    t1, every = (net.train() for net in _dvs_pair())
+    with torch.no_grad():
+        assert torch.allclose(every(x, 10), t1(x, 10))
+        assert not torch.allclose(every(x, 3), t1(x, 3))
+
+
+def test_setup_threads_the_protocol_settings(monkeypatch):
+    """``setup`` hands cutout_fill to the data and dvs_stem_frames to the model; the latter needs dvs_resnet18."""
+    from tfsnn import train
+    from tfsnn.config import RunConfig, RunConfigError
+    from tfsnn.data import Data
+
+    seen = {}
+    fake = Data(train=[], test=[], val=None, num_classes=4, in_channels=2, input_kind="frames",
+                image_shape=(10, 2, 8, 8))
+    monkeypatch.setattr(train, "load_data", lambda *a, **kw: seen.update(kw) or fake)
+    cfg = RunConfig.from_dict(dict(dataset="digits_dvs", arch="dvs_resnet18", width=1 / 16, device="cpu",
+                                   dvs_stem_frames="all", cutout_fill="black"))
+    st = train.setup(cfg)
+    assert st.model.stem_frames == "all" and seen["cutout_fill"] == "black"
+    default = RunConfig.from_dict(dict(cfg.result_settings(), dvs_stem_frames="t1"))
+    assert train.setup(default).model.stem_frames == "t1"
+    with pytest.raises(RunConfigError, match="dvs_stem_frames"):
+        RunConfig.from_dict(dict(arch="resnet19", dvs_stem_frames="all"))

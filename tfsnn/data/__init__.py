@@ -239,15 +239,15 @@ def _counts(splits: dict[str, torch.Tensor], num_classes: int) -> tuple[dict, di
 def load_data(name: str, root: str | Path | None = None, *, val_split: int = 0, seed: int = 0,
               crop_padding: int = 4, hflip: bool = True, autoaugment: bool = False, cutout: bool = False,
               cutout_size: int = 16, frame_bins: int = 10, frame_split: str = "events", roll_pixels: int = 5,
-              temporal_inversion: bool = False, crop_min_scale: float = 0.08) -> Data:
+              temporal_inversion: bool = False, crop_min_scale: float = 0.08, cutout_fill: str = "mean") -> Data:
     """Train/val/test datasets of ``name`` with the training augmentation.
 
     Image datasets held in memory are normalised by their training statistics and augmented with
-    ``crop_padding``, ``hflip``, ``autoaugment`` and ``cutout``. ImageNet (and its stand-in) uses
-    its standard crops (smallest area ``crop_min_scale``), ``hflip`` and fixed statistics. Event datasets are ``frame_bins`` frames
-    split by ``frame_split``, augmented with ``hflip``, ``roll_pixels`` and ``temporal_inversion``.
-    Sequences are not augmented. Options a dataset has no use for are ignored, so that one preset's
-    shared settings serve all of its datasets.
+    ``crop_padding``, ``hflip``, ``autoaugment`` and ``cutout`` (hole colour ``cutout_fill``). ImageNet
+    (and its stand-in) uses its standard crops (smallest area ``crop_min_scale``), ``hflip`` and fixed
+    statistics. Event datasets are ``frame_bins`` frames split by ``frame_split``, augmented with
+    ``hflip``, ``roll_pixels`` and ``temporal_inversion``. Sequences are not augmented. Options a
+    dataset has no use for are ignored, so that one preset's shared settings serve all of its datasets.
     """
     spec = dataset_spec(name)
     root = Path(root or spec.default_root)
@@ -265,7 +265,7 @@ def load_data(name: str, root: str | Path | None = None, *, val_split: int = 0, 
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     mean, std = channel_stats(x_tr)
     tf_train = train_transform(mean, std, crop_padding, hflip, autoaugment, cutout, cutout_size,
-                               image_size=x_tr.shape[-2:])
+                               image_size=x_tr.shape[-2:], cutout_fill=cutout_fill)
     tf_eval = eval_transform(mean, std)
     if val_split:
         val = ImageDataset(*val_xy, tf_eval)

@@ -25,13 +25,24 @@ class Cutout:
         return img
 
 
+class ToUnitFloat:
+    """uint8 image to floats in [0, 1] (``ToTensor``'s scaling)."""
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        return img.float() / 255.0
+
+
 class ToFloatNormalized:
     def __init__(self, mean: Sequence[float], std: Sequence[float]):
         self.mean = torch.tensor(mean).view(-1, 1, 1)
         self.std = torch.tensor(std).view(-1, 1, 1)
 
+    def from_unit(self, img: torch.Tensor) -> torch.Tensor:
+        """Normalise an image already in [0, 1]."""
+        return (img - self.mean) / self.std
+
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
-        return (img.float() / 255.0 - self.mean) / self.std
+        return self.from_unit(ToUnitFloat()(img))
 
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -40,9 +51,20 @@ def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     return x.mean(1).tolist(), x.std(1).clamp_min(1e-3).tolist()
 
 
+CUTOUT_FILLS = ("mean", "black")
+
+
 def train_transform(mean, std, crop_padding: int = 4, hflip: bool = True, autoaugment: bool = False,
-                    cutout: bool = False, cutout_size: int = 16, image_size: Sequence[int] | None = None
-                    ) -> Callable[[torch.Tensor], torch.Tensor]:
+                    cutout: bool = False, cutout_size: int = 16, image_size: Sequence[int] | None = None,
+                    cutout_fill: str = "mean") -> Callable[[torch.Tensor], torch.Tensor]:
+    """Crop, flip, AutoAugment on uint8 images, then to normalised floats, with Cutout.
+
+    ``cutout_fill="mean"`` cuts after normalisation, so the hole is 0, the training mean colour;
+    ``"black"`` cuts the [0, 1] image before normalisation (as the official transform does, Cutout
+    between ``ToTensor`` and ``Normalize``), so the hole is ``-mean / std``. Both draw the same hole.
+    """
+    if cutout_fill not in CUTOUT_FILLS:
+        raise ValueError(f"cutout_fill must be one of {CUTOUT_FILLS}, got {cutout_fill!r}")
     steps: list = []
     if crop_padding > 0:
         steps.append(T.RandomCrop(tuple(image_size), padding=crop_padding))
@@ -50,9 +72,13 @@ def train_transform(mean, std, crop_padding: int = 4, hflip: bool = True, autoau
         steps.append(T.RandomHorizontalFlip())
     if autoaugment:
         steps.append(T.AutoAugment(T.AutoAugmentPolicy.CIFAR10))
-    steps.append(ToFloatNormalized(mean, std))
-    if cutout:
-        steps.append(Cutout(cutout_size))
+    normalise = ToFloatNormalized(mean, std)
+    if cutout and cutout_fill == "black":
+        steps += [ToUnitFloat(), Cutout(cutout_size), normalise.from_unit]
+    else:
+        steps.append(normalise)
+        if cutout:
+            steps.append(Cutout(cutout_size))
     return T.Compose(steps)
 
 

@@ -5,7 +5,9 @@ first re-times the spike train from ``t[i-1]`` to ``t[i]`` (identity where they 
 first stage includes the stem and sees the input encoded over ``t[0]`` steps:
 
 - ``"static"`` images ``[B, C, H, W]`` are repeated ``t[0]`` times (direct encoding);
-- ``"frames"`` inputs ``[B, F, C, H, W]`` (event frames) contribute their first ``t[0]`` frames;
+- ``"frames"`` inputs ``[B, F, C, H, W]`` (event frames) contribute their first ``t[0]`` frames; with a
+  :class:`~tfsnn.models.layers.FrameStem` first stage the stem's conv-BN sees all F frames and the
+  first ``t[0]`` of its outputs go on;
 - ``"sequence"`` inputs ``[B, L, F]`` contribute their first ``t[0]`` steps.
 
 The output is the per-step classifier logits averaged over the last stage's steps.
@@ -20,7 +22,7 @@ from torch import nn
 
 from ..neuron import LIF
 from ..temporal import TTM, ConfigError, format_config
-from .layers import Seq
+from .layers import FrameStem, Seq
 
 INPUT_KINDS = ("static", "frames", "sequence")
 
@@ -36,6 +38,8 @@ class Stage(nn.Module):
     def forward(self, x_seq: torch.Tensor, t: int) -> torch.Tensor:
         if self.ttm is not None:
             x_seq = self.ttm(x_seq, t)
+        if isinstance(self.layers, FrameStem):
+            return self.layers(x_seq, t)
         return self.layers(x_seq)
 
 
@@ -68,15 +72,20 @@ class TemporalNet(nn.Module):
             raise ConfigError(f"temporal configuration {format_config(t)} has a time step below 1")
         return t
 
+    @property
+    def stem_frames(self) -> str:
+        """``"all"``: the stem's conv-BN runs on every input frame (:class:`FrameStem`); else ``"t1"``."""
+        return "all" if isinstance(self.stages[0].layers, FrameStem) else "t1"
+
     def encode(self, x: torch.Tensor, t1: int) -> torch.Tensor:
-        """The input over the first stage's ``t1`` steps, time-first."""
+        """The input over the first stage's ``t1`` steps (all frames for a :class:`FrameStem`), time-first."""
         if self.input_kind == "static":
             return x.unsqueeze(0).expand((t1,) + tuple(x.shape))
         available = x.shape[1]
         if t1 > available:
             raise ConfigError(f"the first stage asks for {t1} steps but the input has only {available}; "
                               f"use t_1 <= {available}")
-        return x[:, :t1].transpose(0, 1)
+        return (x if self.stem_frames == "all" else x[:, :t1]).transpose(0, 1)
 
     def forward(self, x: torch.Tensor, t: int | Sequence[int], return_steps: bool = False) -> torch.Tensor:
         t = self.resolve(t)

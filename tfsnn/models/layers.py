@@ -46,9 +46,38 @@ class ConvBNLIF(nn.Module):
         # ceil_mode: identical on even sizes (CIFAR), and small inputs (smoke) never pool down to nothing
         self.pool = Seq(nn.AvgPool2d(2, ceil_mode=True)) if pool else None
 
-    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        out = self.lif(self.conv(x_seq))
+    def forward(self, x_seq: torch.Tensor, keep: int | None = None) -> torch.Tensor:
+        """``keep``: of the conv-BN output only the first ``keep`` steps go on to the LIF."""
+        y = self.conv(x_seq)
+        out = self.lif(y if keep is None else y[:keep])
         return self.pool(out) if self.pool is not None else out
+
+
+def uses_batch_statistics(module: nn.Module) -> bool:
+    """Whether a BN in ``module`` normalises by the statistics of its input (train mode, or no running
+    statistics). A folded BN (:class:`tfsnn.fold.LockedBN`) has no statistics at all."""
+    return any(m.training or m.running_mean is None for m in module.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm))
+
+
+class FrameStem(nn.Sequential):
+    """The first stage's layers with the stem's conv-BN run on every input frame, as the official
+    TFSNN_ResNet18_DVS does: ``[0]`` is the stem (a :class:`ConvBNLIF`), the rest follow. The stage
+    receives all F frames; of the stem's conv-BN output the first ``t`` steps go on to its LIF.
+
+    Conv and BN act per frame, so this differs from stemming the first ``t`` frames only where BN
+    normalises by batch statistics (training, BN calibration): there the statistics cover all F
+    frames. Elsewhere only the first ``t`` frames are computed (the same result, fewer operations).
+    """
+
+    def forward(self, x_seq: torch.Tensor, t: int) -> torch.Tensor:  # type: ignore[override]
+        stem = self[0]
+        if not uses_batch_statistics(stem.conv):
+            x_seq = x_seq[:t]
+        out = stem(x_seq, keep=t)
+        for layer in list(self)[1:]:
+            out = layer(out)
+        return out
 
 
 class BasicBlock(nn.Module):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from torch import nn
 
 from .base import TemporalNet
-from .layers import BasicBlock, ConvBNLIF
+from .layers import BasicBlock, ConvBNLIF, FrameStem
 
 # (channels, blocks, stride of the first block) per layer group
 LAYOUTS = {
@@ -26,12 +26,20 @@ def scaled(channels: int, width: float) -> int:
 
 
 def spiking_resnet(arch: str, num_classes: int, in_channels: int = 3, width: float = 1.0,
-                   stem: str = "cifar", input_kind: str = "static", **lif_kw) -> TemporalNet:
+                   stem: str = "cifar", input_kind: str = "static", stem_frames: str = "t1",
+                   **lif_kw) -> TemporalNet:
     """A spiking ResNet from ``LAYOUTS[arch]``.
 
     ``stem="cifar"``: 3x3 conv stride 1 (the stem channels are the first group's).
     ``stem="imagenet"``: torchvision's 7x7 conv stride 2, 64 channels, no max-pool.
+    ``stem_frames`` (event frames only): ``"t1"`` stems the first ``t_1`` frames; ``"all"`` runs the
+    stem's conv-BN on every frame and keeps the first ``t_1`` outputs (:class:`FrameStem`, the
+    official TFSNN_ResNet18_DVS, whose stem LIF also sees only those ``t_1``).
     """
+    if stem_frames not in ("t1", "all"):
+        raise ValueError(f"stem_frames must be 't1' or 'all', got {stem_frames!r}")
+    if stem_frames == "all" and input_kind != "frames":
+        raise ValueError(f"stem_frames='all' needs event-frame input; {arch} takes {input_kind!r} input")
     layout = [(scaled(c, width), n, s) for c, n, s in LAYOUTS[arch]]
     if stem == "cifar":
         c_stem = layout[0][0]
@@ -46,6 +54,9 @@ def spiking_resnet(arch: str, num_classes: int, in_channels: int = 3, width: flo
         for j in range(n):
             blocks.append(BasicBlock(c_in, c_out, stride if j == 0 else 1, **lif_kw))
             c_in = c_out
-    stages = [nn.Sequential(stem_layer, blocks[0])] + blocks[1:]
+    first = FrameStem if stem_frames == "all" else nn.Sequential  # the same parameter names either way
+    stages = [first(stem_layer, blocks[0])] + blocks[1:]
     kwargs = dict(num_classes=num_classes, in_channels=in_channels, width=width, **lif_kw)
+    if stem_frames != "t1":  # recorded only when set, so default models' records stay as they were
+        kwargs["stem_frames"] = stem_frames
     return TemporalNet(stages, nn.Linear(c_in, num_classes), input_kind, arch=arch, arch_kwargs=kwargs)
