@@ -112,8 +112,12 @@ class LIF(nn.Module):
         self.spike_count = 0.0
         self.neuron_steps = 0
 
+    def fire(self, x_seq: torch.Tensor) -> torch.Tensor:
+        """The spikes of ``x_seq`` (subclasses with other dynamics override this, and keep the counting)."""
+        return lif_multistep(x_seq, self.tau, self.v_th, self.h, self.backend)
+
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        spikes = lif_multistep(x_seq, self.tau, self.v_th, self.h, self.backend)
+        spikes = self.fire(x_seq)
         if self.recording:
             self.spike_count = self.spike_count + spikes.detach().sum(dtype=torch.float64)
             self.neuron_steps += spikes.numel()

@@ -13,10 +13,19 @@ TTM, which keeps the first t_1 input frames, is tfsnn's ``"frames"`` input encod
 
 - ``input_pool``: the official first 2x2 pooling shrinks DVS128's 128x128 to 64x64; N-MNIST's 34x34
   frames skip it by default (``input_pool=2`` restores it);
-- the flattened width follows ``input_size`` (34: 32w x 2 x 2) instead of 128x128's 32 x 4 x 4;
-- neurons: the official sinabs ``IAFSqueeze`` integrates and fires without leak, with multi-spikes
-  and subtractive reset; here tfsnn's LIF (Eq. 1-4) with ``tau = 1`` (no leak), single spikes and
-  hard reset.
+- the flattened width follows ``input_size`` (34: 32w x 2 x 2) instead of 128x128's 32 x 4 x 4.
+
+Neurons: built with tfsnn's LIF (Eq. 1-4, ``tau = 1``: no leak, single spikes, hard reset);
+``build_model(..., neuron="iaf_multispike")`` swaps every one for :class:`tfsnn.iaf.IAF`, the official
+sinabs ``IAFSqueeze`` (no leak, several spikes per step, reset by subtraction, membrane floored at
+-1, SingleExponential surrogate), and ``folded=True`` builds the structure :func:`tfsnn.fold.fold_bn`
+leaves (no biases, each BN a locked per-channel scale).
+
+Table 7 uses both, as the official deployment recipe (``train-event-driven/readme.md``) does, in
+three phases over two runs: (1) a run trains with ``method: sdt``, ``neuron: iaf_multispike`` and BN;
+(2)+(3) a run per row starts from its ``model.pt`` (``init_from``), removes the biases and BN shifts
+and folds BN into the weights (``fold_bn``), then fine-tunes with SDT or MTT with BN locked
+(:func:`tfsnn.deploy.start_from_parent`, ``Plan._spec_table7``).
 """
 from __future__ import annotations
 
