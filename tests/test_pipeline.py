@@ -195,3 +195,52 @@ def test_table_code_has_no_numbers():
         literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
                     and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
         assert set(literals) <= {0, 1}, (name, literals)
+
+
+def _table7_runs(plan):
+    rows = {g["label"]: [plan.runs[f.split("/")[-2]] for f in g["evals"]] for g in plan.specs["table7"]["rows"]}
+    phase1 = rows.pop(next(label for label in rows if "phase 1" in label))
+    return phase1, rows
+
+
+@pytest.mark.parametrize("preset", ["config", "paper"])
+def test_table7_is_the_deployment_recipe_per_seed(preset):
+    """Phase 1 SDT runs with the IAF neuron; per row and seed a fine-tuning run from the same seed's phase-1 run."""
+    from tfsnn.pipeline.plan import Plan
+
+    cfg = yaml.safe_load((ROOT / "config" / f"{preset}.yaml").read_text())
+    plan = Plan(cfg)
+    phase1, rows = _table7_runs(plan)
+    ft = cfg["experiments"]["nmnist"]["finetune"]
+    assert len(phase1) == len(plan.seeds(cfg["experiments"]["nmnist"]))
+    assert all(c.method == "sdt" and c.neuron == "iaf_multispike" and c.init_from is None and not c.fold_bn
+               for c in phase1)
+    assert {label: [c.method for c in runs] for label, runs in rows.items()} == {
+        "SDT": ["sdt"] * len(phase1), "MTT": ["mtt"] * len(phase1)}
+    for runs in rows.values():
+        assert [c.init_from for c in runs] == [p.run_id() for p in phase1]
+        assert [c.seed for c in runs] == [p.seed for p in phase1]
+        for c in runs:
+            assert c.fold_bn and c.neuron == "iaf_multispike" and c.calib_batches == 0
+            assert (c.epochs, c.optimizer, c.lr, c.weight_decay) == (ft["epochs"], ft["optimizer"], ft["lr"],
+                                                                     ft["weight_decay"])
+
+
+def test_table7_dry_run_trains_each_fine_tuning_run_after_its_parent_model(tmp_path):
+    from tfsnn.pipeline.plan import Plan
+
+    cfg = tiny_config(tmp_path)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(tmp_path, "-n", "table7")
+    phase1, rows = _table7_runs(Plan(cfg))
+    jobs = {}
+    for job in r.stdout.split("\nrule ")[1:]:
+        if job.startswith("train:"):
+            fields = dict(line.strip().split(": ", 1) for line in job.splitlines()[1:] if ": " in line)
+            jobs[fields["output"].split("/")[-2]] = fields["input"].split(", ")
+    assert len(jobs) == len(phase1) * (1 + len(rows))
+    for c in phase1:
+        assert not any(f.endswith("model.pt") for f in jobs[c.run_id()])
+    for runs in rows.values():
+        for c in runs:
+            assert f"results/tiny/runs/{c.init_from}/model.pt" in jobs[c.run_id()]

@@ -78,7 +78,8 @@ def cmd_train(args) -> int:
         train_stage(cfg, out, tracker=_tracker(args), check_sync=args.check_sync)
         print(f"[{cfg.run_id()}] trained -> {out / 'trained.pt'}")
     else:
-        result = train_run(cfg, out, tracker=_tracker(args), check_sync=args.check_sync)
+        result = train_run(cfg, out, tracker=_tracker(args), check_sync=args.check_sync,
+                           recalibrate=args.recalibrate)
         if result:  # empty on ranks other than 0 under torchrun
             _print_result(result, out)
     return 0
@@ -90,8 +91,8 @@ def cmd_calibrate(args) -> int:
     out = Path(args.run_dir)
     if not (out / "trained.pt").is_file():
         raise TfsnnError(f"{out / 'trained.pt'} does not exist; run `python -m tfsnn train --stage train` first")
-    _print_result(calibrate_stage(out, tracker=_tracker(args), device=args.device, data_root=args.data_root,
-                                  workers=args.workers), out)
+    _print_result(calibrate_stage(out, tracker=_tracker(args), recalibrate=args.recalibrate, device=args.device,
+                                  data_root=args.data_root, workers=args.workers), out)
     return 0
 
 
@@ -260,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train one run (SDT, NMT or MTT), calibrate BN, evaluate at every T",
                        description="Train one run and write model.pt, train.json and eval.json into its folder. "
-                       "A rerun resumes from the folder's checkpoint. Example: python -m tfsnn train "
+                       "A rerun resumes from the folder's checkpoint; a finished run is reported and left as "
+                       "it is (--recalibrate recomputes its calibration stage). Example: python -m tfsnn train "
                        "--dataset digits10 --arch resnet19 --width 0.125 --method mtt --t-max 6 --epochs 8 "
                        "--batch-size 32 --lr 0.05 --crop-padding 1 --hflip false")
     t.add_argument("--config", help="YAML file of run settings (keys as the flags below, with underscores)")
@@ -275,12 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--expect-run-id", help="fail unless the settings give this run id (pipeline check)")
     t.add_argument("--check-sync", action="store_true", help="under torchrun: verify after every step that all "
                    "ranks hold the same weights, and after calibration the same BN statistics")
+    t.add_argument("--recalibrate", action="store_true", help="a finished run: recompute BN calibration and "
+                   "evaluation from trained.pt (rewrites model.pt and eval.json)")
     _run_config_args(t)
     t.set_defaults(func=cmd_train)
 
     c = sub.add_parser("calibrate", help="calibrate BN of a trained run and evaluate it at every uniform T",
                        description="Second stage of a run: read <run-dir>/trained.pt, calibrate BN at uniform "
-                       "T_max on calib_batches training batches, evaluate, write model.pt and eval.json.")
+                       "T_max on calib_batches training batches (unless the run does not calibrate), evaluate, "
+                       "write model.pt and eval.json. A run that has both is left as it is unless --recalibrate.")
     c.add_argument("--run-dir", required=True, help="the run folder holding trained.pt and train.json")
     c.add_argument("--preset", default="smoke", help="MLflow experiment tfsnn-<preset> [smoke]")
     c.add_argument("--tracking-uri", help="MLflow store [$MLFLOW_TRACKING_URI or sqlite:///results/<preset>/mlflow.db]")
@@ -288,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--device", help="device [the run's]")
     c.add_argument("--data-root", help="dataset folder [the run's]")
     c.add_argument("--workers", type=int, help="data loader workers [the run's]")
+    c.add_argument("--recalibrate", action="store_true", help="recompute model.pt and eval.json even if they exist")
     c.set_defaults(func=cmd_calibrate)
 
     e = sub.add_parser("eval", help="evaluate a trained model at uniform T or at a temporal configuration",

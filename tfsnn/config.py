@@ -14,10 +14,16 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import TfsnnError
+from .iaf import NEURONS
+from .selection import RULES as SELECTION_RULES
 from .temporal import METHODS
 
 
 RUN_ID_VERSION = 1
+
+# Settings with a fixed set of values (checked in validate, listed in the schema).
+CHOICES = {"epoch_selection": SELECTION_RULES, "cutout_fill": ("mean", "black"),
+           "dvs_stem_frames": ("t1", "all")}
 
 
 class RunConfigError(TfsnnError):
@@ -40,6 +46,8 @@ class RunConfig:
     autoaugment: bool = _f(False, "AutoAugment (CIFAR10 policy), A.2")
     cutout: bool = _f(False, "Cutout, one hole, A.2")
     cutout_size: int = _f(16, "Cutout hole side in pixels")
+    cutout_fill: str = _f("mean", "Cutout hole colour: 'mean' = cut after normalisation (the hole is the mean "
+                                  "colour), 'black' = cut before normalisation, as the official transform does")
     crop_padding: int = _f(4, "random crop padding in pixels (0: no crop)")
     hflip: bool = _f(True, "random horizontal flip")
     crop_min_scale: float = _f(0.08, "ImageNet: smallest area fraction of the random resized crop (torchvision's 0.08)")
@@ -51,6 +59,9 @@ class RunConfig:
     temporal_inversion: bool = _f(False, "event datasets: the N-Caltech101 policy of A.2 and the official code "
                                          "(reverse time and polarity with p=0.25, else flip with p=0.25) "
                                          "instead of the plain p=0.5 flip")
+    dvs_stem_frames: str = _f("t1", "event datasets: frames the stem (conv + BN) runs on: 't1' = only the first "
+                                    "t_1, 'all' = every input frame, then keep the first t_1 (the official "
+                                    "TFSNN_ResNet18_DVS)")
     # model
     arch: str = _f("resnet19", "architecture (resnet18, resnet19, resnet34, bresnet50, bresnet72, vgg14, "
                                "dvs_resnet18, fc_seqmnist, fc_shd)")
@@ -78,8 +89,22 @@ class RunConfig:
     amp: bool = _f(True, "bf16 autocast on a GPU (ignored on CPU)")
     # calibration and evaluation
     calib_batches: int = _f(10, "BN calibration batches after training (0: no calibration)")
+    sdt_calibration: bool = _f(True, "BN-calibrate runs with one time step (SDT, or t_min == t_max); the "
+                                     "official code does not (train.py: calibrates only if max_T != min_T)")
+    epoch_selection: str = _f("final", "which epoch a run reports: 'final', 'best_test' (calibrate and test "
+                                       "after every epoch, keep the best at t_max: the official "
+                                       "--save_best_model) or 'best_val' (the same on the validation split)")
     eval_ts: list[int] = _f([], "uniform T to evaluate; default 1..t_max")
     track_calibration: bool = _f(False, "test accuracy every epoch with and without BN calibration (Fig. 7C)")
+    # deployment (Table 7, the official event-driven recipe)
+    neuron: str = _f("lif", "spiking neuron: 'lif' (Eq. 1-4) or 'iaf_multispike' (the official event-driven "
+                            "code's sinabs IAF: no leak, several spikes per step, reset by subtraction, "
+                            "membrane floored at -1, SingleExponential surrogate; tfsnn.iaf)")
+    init_from: str | None = _f(None, "run id of a finished run, in a sibling folder of this run's, whose "
+                                     "model.pt this run starts from instead of a fresh initialisation")
+    fold_bn: bool = _f(False, "with init_from: before training, remove the biases and BN shifts and fold each BN "
+                              "into the weights before it; BN stays locked (only its scale trains), so there "
+                              "is nothing to calibrate (the official bias_removal phase; tfsnn.fold)")
     # execution (do not change results)
     device: str = _f("auto", "auto, cpu, cuda or cuda:N", runtime=True)
     workers: int = _f(0, "data loader worker processes", runtime=True)
@@ -128,8 +153,28 @@ class RunConfig:
         need(self.width > 0, f"width must be positive, got {self.width}")
         need(self.calib_batches >= 0, f"calib_batches must be 0 or more, got {self.calib_batches}")
         need(self.val_split >= 0, f"val_split must be 0 or more, got {self.val_split}")
+        for key, choices in CHOICES.items():
+            need(getattr(self, key) in choices, f"{key} '{getattr(self, key)}' is not one of {', '.join(choices)}")
+        need(self.epoch_selection != "best_val" or self.val_split > 0,
+             "epoch_selection 'best_val' needs a validation split to select on; set val_split > 0, or choose "
+             "epoch_selection 'final' or 'best_test'")
+        need(self.dvs_stem_frames == "t1" or self.arch == "dvs_resnet18",
+             f"dvs_stem_frames 'all' is for the dvs_resnet18 stem; {self.arch} keeps dvs_stem_frames 't1'")
         bad = [T for T in self.eval_ts if T < 1]
         need(not bad, f"eval_ts has time steps below 1: {bad}")
+        need(self.neuron in NEURONS, f"neuron '{self.neuron}' is not one of {', '.join(NEURONS)}")
+        need(self.init_from is None or (self.init_from.strip(".") != "" and not set("/\\") & set(self.init_from)),
+             f"init_from '{self.init_from}' is not a run id; give the id of the run (a folder next to this "
+             f"run's) whose model.pt this run starts from, or leave init_from unset")
+        need(not self.fold_bn or self.init_from is not None,
+             "fold_bn folds the BN of a trained network; set init_from to the run id of the run it fine-tunes, "
+             "or set fold_bn: false")
+        need(not self.fold_bn or self.dvs_stem_frames == "t1",
+             "fold_bn locks BN, so the stem has no batch statistics for dvs_stem_frames 'all' to change; "
+             "set dvs_stem_frames: t1, or set fold_bn: false")
+        need(not self.fold_bn or (self.calib_batches == 0 and not self.track_calibration),
+             "fold_bn locks BN (its statistics are folded into the weights): there is nothing to calibrate; "
+             "set calib_batches: 0 and track_calibration: false, or set fold_bn: false")
 
     # ------------------------------------------------------------------ identity
 
@@ -155,6 +200,14 @@ class RunConfig:
         """Readable and unique: ``<dataset>-<arch>-<method>-T<t_max>-e<epochs>-seed<seed>-<hash>``."""
         method = self.method if self.method != "mtt" or self.g == 1 else f"mttg{self.g}"
         return f"{self.dataset}-{self.arch}-{method}-T{self.t_max}-e{self.epochs}-seed{self.seed}-{self.run_hash()}"
+
+    def single_step(self) -> bool:
+        """Trained at one time step only (SDT, or t_min == t_max: the official code's ``min_T == max_T``)."""
+        return self.method == "sdt" or self.t_min == self.t_max
+
+    def calibrates(self) -> bool:
+        """Whether the run's BN statistics are calibrated (after training, and in per-epoch probes)."""
+        return self.calib_batches > 0 and (self.sdt_calibration or not self.single_step())
 
     def eval_steps(self) -> list[int]:
         return sorted(set(self.eval_ts)) if self.eval_ts else list(range(1, self.t_max + 1))

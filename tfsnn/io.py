@@ -48,5 +48,7 @@ def read_json(path: str | os.PathLike) -> Any:
 def torch_save(obj: Any, path: str | os.PathLike) -> None:
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    # through a file object: the archive then has a fixed inner name instead of the random temporary
+    # file's, so the same object saves to the same bytes (a run's files are bitwise reproducible)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(obj, f)

@@ -8,12 +8,23 @@ Writes into its run folder (all atomically):
   before calibration, and per epoch loss, training accuracy, learning rate, seconds (and, with
   ``track_calibration``, test accuracy with and without calibration);
 - ``model.pt`` and ``eval.json`` after the *calibration stage*: the model after BN calibration, and
-  its final accuracy at every uniform T (before and after calibration) and firing rates.
+  its accuracy at every uniform T (before and after calibration) and firing rates.
 
-``train_run`` runs both stages; the pipeline runs them as two jobs.
+``train_run`` runs both stages; the pipeline runs them as two jobs. A finished run is never rewritten:
+rerunning it reports that it is complete; ``recalibrate=True`` recomputes the calibration stage.
 
-Randomness is re-derived from ``(seed, epoch)`` at every epoch start, and the configuration sampler's
-generator state is checkpointed, so resuming at an epoch boundary replays the same stream.
+**Epoch selection** (``epoch_selection``): ``final`` reports the last epoch. ``best_test`` is the official
+code's protocol (``--save_best_model``): after every epoch a copy of the model is BN-calibrated (where the
+run calibrates) and tested, and the epoch with the best accuracy at ``t_max`` (the first, on ties) is
+kept; ``best_val`` does the same on the validation split. ``trained.pt`` then holds the selected epoch's
+weights, and the calibration stage calibrates them on that epoch's batches, so ``eval.json`` repeats the
+accuracies measured during training.
+
+**Randomness**: training reseeds the global generator from ``(seed, epoch)`` at every epoch start and
+checkpoints the configuration sampler, so resuming at an epoch boundary replays the same stream.
+Everything else (calibration batches and their augmentation) draws from generators seeded from
+``(seed, purpose)`` (:mod:`tfsnn.seeding`), so ``eval.json`` and ``model.pt`` are bitwise the same
+whichever process computes them.
 """
 from __future__ import annotations
 
@@ -35,6 +46,8 @@ from .engine import evaluate_uniform, train_one_epoch
 from .errors import TfsnnError
 from .io import read_json, torch_save, write_json
 from .models import TemporalNet, build_model
+from .selection import EpochSelection
+from .seeding import CALIB, CALIB_AUG, EPOCH, SeededBatches, derived_seed
 from .temporal import make_sampler, uniform
 
 SCHEMA_VERSION = 1
@@ -49,24 +62,12 @@ def resolve_device(name: str) -> torch.device:
     return dev
 
 
-def derived_seed(seed: int, *parts: int) -> int:
-    """A 63-bit seed from the run seed and a few integers (epoch, purpose)."""
-    h = seed
-    for p in parts:
-        h = (h * 1_000_003 + p + 0x9E3779B97F4A7C15) % (2 ** 63)
-    return h
-
-
 def loader(dataset, batch_size: int, shuffle: bool, seed: int | None = None, workers: int = 0,
            drop_last: bool = False, pin: bool = False) -> DataLoader:
     g = torch.Generator().manual_seed(seed) if seed is not None else None
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=workers,
                       drop_last=drop_last and len(dataset) > batch_size, pin_memory=pin,
                       persistent_workers=False)
-
-
-CALIB_STREAM = 1  # derived_seed purposes
-EPOCH_STREAM = 2
 
 
 @dataclass
@@ -85,9 +86,13 @@ def setup(cfg: RunConfig) -> Setup:
                      crop_padding=cfg.crop_padding, hflip=cfg.hflip, autoaugment=cfg.autoaugment,
                      cutout=cfg.cutout, cutout_size=cfg.cutout_size, frame_bins=cfg.frame_bins,
                      frame_split=cfg.frame_split, roll_pixels=cfg.roll_pixels,
-                     temporal_inversion=cfg.temporal_inversion, crop_min_scale=cfg.crop_min_scale)
+                     temporal_inversion=cfg.temporal_inversion, crop_min_scale=cfg.crop_min_scale,
+                     cutout_fill=cfg.cutout_fill)
     torch.manual_seed(cfg.seed)
-    kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend)
+    kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend,
+              neuron=cfg.neuron, folded=cfg.fold_bn)  # folded: the structure tfsnn.fold leaves
+    if cfg.dvs_stem_frames != "t1":  # only dvs_resnet18 takes it (RunConfig.validate)
+        kw["stem_frames"] = cfg.dvs_stem_frames
     if data.input_kind == "sequence":
         kw["in_features"] = data.image_shape[-1]
     else:
@@ -105,10 +110,12 @@ def make_optimizer(cfg: RunConfig, model: torch.nn.Module) -> torch.optim.Optimi
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def calibration_loader(st: Setup, purpose: int = 0) -> DataLoader:
+def calibration_loader(st: Setup, purpose: int = 0) -> SeededBatches:
+    """Training batches for BN calibration (and probes): order and augmentation from ``(seed, purpose)``."""
     cfg = st.cfg
-    return loader(st.data.train, cfg.batch_size, shuffle=True,
-                  seed=derived_seed(cfg.seed, CALIB_STREAM, purpose), workers=cfg.workers)
+    batches = loader(st.data.train, cfg.batch_size, shuffle=True, seed=derived_seed(cfg.seed, CALIB, purpose),
+                     workers=cfg.workers)
+    return SeededBatches(batches, derived_seed(cfg.seed, CALIB_AUG, purpose))
 
 
 def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: int = 0,
@@ -117,9 +124,22 @@ def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: 
     ``n_batches`` training batches (default the run's ``calib_batches``); ``purpose`` picks the batches."""
     cfg = st.cfg
     model = model if model is not None else st.model
+    if cfg.fold_bn:
+        raise TfsnnError(f"run {cfg.run_id()} has its BN folded into the weights and locked (fold_bn); there are "
+                         f"no BN statistics to calibrate — evaluate it without calibration")
     t = t if t is not None else uniform(cfg.t_max, st.model.n_stages)
     n = cfg.calib_batches if n_batches is None else n_batches
     calibrate_bn(model, calibration_loader(st, purpose), t, n, st.device, st.autocast_dtype)
+
+
+def probe_accuracy(st: Setup, model: torch.nn.Module, eval_batches, ts, purpose: int,
+                   calibrated: bool = True) -> dict[int, float]:
+    """Accuracy at uniform ``ts`` of a copy of ``model``, BN-calibrated first on ``purpose``'s batches if
+    ``calibrated``; ``model`` itself is left as it is (per-epoch probes: Fig. 7C, epoch selection)."""
+    probe = copy.deepcopy(model)
+    if calibrated:
+        calibrate(st, probe, purpose=purpose)
+    return evaluate_uniform(probe, eval_batches, ts, st.device, st.autocast_dtype)
 
 
 def eval_loader(st: Setup, split: str = "test") -> DataLoader:
@@ -134,11 +154,11 @@ def check_checkpoint(ckpt: dict, cfg: RunConfig, path: Path) -> None:
 
 
 def save_checkpoint(path: Path, st: Setup, optimizer, scheduler, sampler, epoch: int, history: list,
-                    mlflow_run_id: str | None) -> None:
+                    mlflow_run_id: str | None, selection: EpochSelection) -> None:
     torch_save({"run_id": st.cfg.run_id(), "run_hash": st.cfg.run_hash(), "epoch": epoch,
                 "model": st.model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(),
-                "history": history, "mlflow_run_id": mlflow_run_id}, path)
+                "history": history, "mlflow_run_id": mlflow_run_id, "selection": selection.state_dict()}, path)
 
 
 def model_record(st: Setup) -> dict:
@@ -173,7 +193,7 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs, eta_min=0.0)
     sampler = make_sampler(cfg.method, model.n_stages, cfg.t_max, cfg.t_min, cfg.g, cfg.monotone, seed=cfg.seed)
     history: list[dict] = []
-    start_epoch, mlflow_run_id = 0, None
+    start_epoch, mlflow_run_id, selection_state = 0, None, None
     ckpt_path = out / "checkpoint.pt"
     if ckpt_path.is_file():
         try:
@@ -186,7 +206,11 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
         scheduler.load_state_dict(ckpt["scheduler"])
         sampler.load_state_dict(ckpt["sampler"])
         history, start_epoch, mlflow_run_id = ckpt["history"], ckpt["epoch"], ckpt.get("mlflow_run_id")
+        selection_state = ckpt.get("selection")
         log(f"[{run_id}] resuming after epoch {start_epoch}/{cfg.epochs} from {ckpt_path}")
+    elif cfg.init_from is not None:  # fine-tuning (Table 7): the parent run's weights, BN folded
+        from .deploy import start_from_parent
+        start_from_parent(st, out, log)
     if tracker is not None:
         mlflow_run_id = tracker.start(run_id, cfg.result_settings(),
                                       {"tfsnn.run_id": run_id, **{f"tfsnn.{k}": v for k, v in cfg.tags.items()}},
@@ -194,12 +218,12 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
     net = distributed.wrap(model, d)
     after_step = (lambda: distributed.assert_in_sync(d, model, "weights after a step")) if check_sync else None
     test_loader = eval_loader(st)
-    eval_ts = cfg.eval_steps()
+    selection = EpochSelection(cfg.epoch_selection, cfg.t_max, selection_state)
     log(f"[{run_id}] {cfg.method.upper()} {cfg.arch} on {cfg.dataset} ({st.data.sizes}), "
         f"{model.n_stages} stages, device {device}" + (f", {d.world} processes" if d.enabled else ""))
 
     for epoch in range(start_epoch, cfg.epochs):
-        torch.manual_seed(derived_seed(cfg.seed, EPOCH_STREAM, epoch))
+        torch.manual_seed(derived_seed(cfg.seed, EPOCH, epoch))
         train_loader = epoch_loader(st, epoch, d)
         lr = optimizer.param_groups[0]["lr"]
         stats = train_one_epoch(net, train_loader, optimizer, sampler, cfg.s, device, st.autocast_dtype,
@@ -209,17 +233,15 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
             d, [stats["loss_sum"], stats["passes"], stats["correct"], stats["seen"]], device)
         record = {"epoch": epoch + 1, "loss": loss_sum / passes, "train_acc": correct / seen, "lr": lr,
                   "seconds": stats["seconds"]}
-        if cfg.track_calibration and d.main:
-            record["test_acc_uncalibrated"] = _str_keys(evaluate_uniform(model, test_loader, eval_ts, device,
-                                                                         st.autocast_dtype))
-            probe = copy.deepcopy(model)
-            calibrate(st, probe, purpose=epoch + 1)
-            record["test_acc_calibrated"] = _str_keys(evaluate_uniform(probe, test_loader, eval_ts, device,
-                                                                       st.autocast_dtype))
-            del probe
+        if d.main:
+            record.update(epoch_probes(st, epoch + 1, test_loader, selection))
+            if selection.active and selection.update(epoch + 1, record["selection_acc"], model):
+                log(f"[{run_id}] epoch {epoch + 1} is the best so far on {selection.split} "
+                    f"(T={cfg.t_max}: {selection.score(record['selection_acc']):.4f})")
         history.append(record)
         if d.main:
-            save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id)
+            save_checkpoint(ckpt_path, st, optimizer, scheduler, sampler, epoch + 1, history, mlflow_run_id,
+                            selection)
         distributed.barrier(d)
         if tracker is not None:
             tracker.log_metrics(_epoch_metrics(record), step=epoch + 1)
@@ -227,12 +249,50 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
             f"train acc {record['train_acc']:.4f} lr {lr:.4g} {record['seconds']:.1f}s")
 
     if d.main:
+        final = final_epoch_accuracy(st, history, selection, test_loader)
+        if selection.active:
+            model.load_state_dict(selection.weights)
+            log(f"[{run_id}] keeping epoch {selection.epoch} ({selection.rule}); trained.pt holds its weights")
         torch_save(model_record(st), out / "trained.pt")
         write_json(out / "train.json", {"format": SCHEMA_VERSION, "run_id": run_id, "mlflow_run_id": mlflow_run_id,
-                                        "config": cfg.to_dict(), "epochs": history})
+                                        "config": cfg.to_dict(), "selection": selection.record(cfg.epochs),
+                                        "final_epoch": final, "epochs": history})
         ckpt_path.unlink(missing_ok=True)
     distributed.barrier(d)
     return st
+
+
+def epoch_probes(st: Setup, epoch: int, test_loader, selection: EpochSelection) -> dict:
+    """Per-epoch measurements on a copy of the model: test accuracy with and without calibration
+    (``track_calibration``, Fig. 7C; always calibrated) and the epoch-selection score (calibrated where
+    the run calibrates), each on ``epoch``'s calibration batches."""
+    cfg, model = st.cfg, st.model
+    out: dict = {}
+    if cfg.track_calibration:
+        out["test_acc_uncalibrated"] = _str_keys(evaluate_uniform(model, test_loader, cfg.eval_steps(), st.device,
+                                                                  st.autocast_dtype))
+        out["test_acc_calibrated"] = _str_keys(probe_accuracy(st, model, test_loader, cfg.eval_steps(), epoch))
+    if selection.active:
+        same = (selection.split == "test" and cfg.calibrates() and "test_acc_calibrated" in out
+                and str(cfg.t_max) in out["test_acc_calibrated"])
+        out["selection_acc"] = out["test_acc_calibrated"] if same else _str_keys(
+            probe_accuracy(st, model, eval_loader(st, selection.split), probe_steps(cfg), epoch, cfg.calibrates()))
+    return out
+
+
+def probe_steps(cfg: RunConfig) -> list[int]:
+    return sorted(set(cfg.eval_steps()) | {cfg.t_max})
+
+
+def final_epoch_accuracy(st: Setup, history: list[dict], selection: EpochSelection, test_loader) -> dict | None:
+    """Under a best-epoch rule, the last epoch's test accuracy by the same protocol (calibrated on its
+    own batches where the run calibrates), so that ``eval.json`` can show both; ``None`` under ``final``."""
+    if not selection.active:
+        return None
+    last = history[-1]
+    acc = last["selection_acc"] if selection.split == "test" else _str_keys(
+        probe_accuracy(st, st.model, test_loader, probe_steps(st.cfg), last["epoch"], st.cfg.calibrates()))
+    return {"epoch": last["epoch"], "accuracy": acc}
 
 
 def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
@@ -242,7 +302,7 @@ def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
     iteration, so a run is the same experiment (and resumes) on any number of processes.
     """
     cfg = st.cfg
-    seed = derived_seed(cfg.seed, EPOCH_STREAM, epoch)
+    seed = derived_seed(cfg.seed, EPOCH, epoch)
     pin = st.device.type == "cuda"
     if not d.enabled:
         return loader(st.data.train, cfg.batch_size, shuffle=True, seed=seed, workers=cfg.workers, drop_last=True,
@@ -258,43 +318,88 @@ def epoch_loader(st: Setup, epoch: int, d: "distributed.Dist") -> DataLoader:
                       drop_last=True, pin_memory=pin)
 
 
+def completed_run(out: Path, run_id: str | None = None) -> dict | None:
+    """The ``eval.json`` of a finished run in ``out`` (of ``run_id``, if given), else ``None``."""
+    if not ((out / "eval.json").is_file() and (out / "model.pt").is_file()):
+        return None
+    try:
+        result = read_json(out / "eval.json")
+    except ValueError:
+        return None   # damaged: recompute
+    return result if run_id is None or result.get("run_id") == run_id else None
+
+
 def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, check_sync: bool = False,
-                    **overrides) -> dict:
+                    recalibrate: bool = False, log: Callable[[str], None] | None = None, **overrides) -> dict:
     """Calibrate BN of ``trained.pt`` and evaluate; write ``model.pt`` and ``eval.json``; return the latter.
 
-    Under torchrun every rank calibrates on the same batches, then rank 0's statistics are broadcast so
-    that all ranks agree; rank 0 evaluates and writes.
+    A run whose ``model.pt`` and ``eval.json`` exist is complete: it is reported, not rewritten, unless
+    ``recalibrate``. Under torchrun every rank calibrates on the same batches, then rank 0's statistics
+    are broadcast so that all ranks agree; rank 0 evaluates and writes.
     """
     d = distributed.init()
     out = Path(out_dir)
-    st = st or open_run(out / "trained.pt", **overrides)
+    log = (log or (lambda msg: print(msg, flush=True))) if d.main else (lambda msg: None)
     train = read_json(out / "train.json")   # rank 0 wrote it before the barrier that ended training
+    done = None if recalibrate else completed_run(out, train.get("run_id"))
+    if done is not None:
+        log(f"[{done['run_id']}] complete: {out / 'eval.json'} is left as it is (recalibrate to recompute it)")
+        return done if d.main else {}
+    st = st or open_run(out / "trained.pt", **overrides)
     mlflow_run_id = train.get("mlflow_run_id")
     tracker = tracker if d.main else None
     if tracker is not None:
         mlflow_run_id = tracker.start(st.cfg.run_id(), {}, {}, resume_run_id=mlflow_run_id)
-    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out, d, check_sync)
+    t0 = time.perf_counter()
+    cfg = st.cfg
+    log(f"[{cfg.run_id()}] " + (f"calibrating BN at uniform T={cfg.t_max} on {cfg.calib_batches} training batches "
+                                f"(purpose {calibration_purpose(train)}), then evaluating" if cfg.calibrates() else
+                                "evaluating without BN calibration"))
+    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out, d, check_sync, train)
+    if d.main:
+        log(f"[{st.cfg.run_id()}] calibrated and evaluated in {time.perf_counter() - t0:.1f}s")
     if tracker is not None:
-        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}, step=st.cfg.epochs)
+        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}
+                            | {"eval_seconds": time.perf_counter() - t0}, step=st.cfg.epochs)
         tracker.log_artifacts([out / "train.json", out / "eval.json"])
         tracker.finish()
     return result
 
 
 def train_run(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
-              log: Callable[[str], None] | None = None, check_sync: bool = False) -> dict:
-    """Both stages in one process: train, calibrate, evaluate; return the contents of ``eval.json``."""
+              log: Callable[[str], None] | None = None, check_sync: bool = False,
+              recalibrate: bool = False) -> dict:
+    """Both stages in one process: train, calibrate, evaluate; return the contents of ``eval.json``.
+
+    A complete run (``eval.json`` and ``model.pt`` of this run id) is reported and left untouched;
+    ``recalibrate`` recomputes its calibration stage from ``trained.pt``.
+    """
+    done = None if recalibrate else completed_run(Path(out_dir), cfg.run_id())
+    if done is not None:
+        if distributed.init().main:
+            (log or print)(f"[{cfg.run_id()}] complete: {Path(out_dir) / 'eval.json'} is left as it is "
+                           f"(pass --recalibrate to recompute the calibration stage)")
+        return done
     st = train_stage(cfg, out_dir, tracker, progress, log, check_sync=check_sync)
-    return calibrate_stage(out_dir, tracker, st=st, check_sync=check_sync)
+    return calibrate_stage(out_dir, tracker, st=st, check_sync=check_sync, recalibrate=recalibrate, log=log)
 
 
-def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path, d=None, check_sync: bool = False) -> dict:
+def calibration_purpose(train: dict) -> int:
+    """The calibration batches of the reported model: under a best-epoch rule those its epoch was scored
+    with (so ``eval.json`` repeats that measurement), else purpose 0."""
+    sel = train.get("selection") or {}
+    return int(sel["epoch"]) if sel.get("rule", "final") != "final" else 0
+
+
+def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path, d=None, check_sync: bool = False,
+               train: dict | None = None) -> dict:
     d = d or distributed.Dist()
     cfg, model, device = st.cfg, st.model, st.device
-    t0 = time.perf_counter()
+    train = train or {}
+    purpose = calibration_purpose(train)
     uncal = evaluate_uniform(model, test_loader, eval_ts, device, st.autocast_dtype) if d.main else {}
-    if cfg.calib_batches > 0:
-        calibrate(st)
+    if cfg.calibrates():
+        calibrate(st, purpose=purpose)
         distributed.broadcast_buffers(d, model)
         if check_sync:
             distributed.assert_in_sync(d, model, "BN statistics after calibration", buffers=True)
@@ -306,15 +411,21 @@ def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path, d=None
                                st.autocast_dtype)
         rates = model.firing_rates()
     acc = {T: acc[T] for T in eval_ts}
+    calibration = ({"batches": cfg.calib_batches, "t": [cfg.t_max] * model.n_stages, "purpose": purpose}
+                   if cfg.calibrates() else None)
+    selection = train.get("selection") or {"rule": "final", "epoch": cfg.epochs, "epochs": cfg.epochs}
     result = {"format": SCHEMA_VERSION, "run_id": cfg.run_id(), "mlflow_run_id": mlflow_run_id,
               "config": cfg.to_dict(), "n_stages": model.n_stages, "data_sizes": st.data.sizes,
-              "calibration": {"batches": cfg.calib_batches, "t": [cfg.t_max] * model.n_stages},
+              "protocol": {"epoch_selection": selection["rule"], "epoch": selection["epoch"],
+                           "epochs": selection["epochs"], "calibrated": calibration is not None},
+              "calibration": calibration,
               "accuracy": _str_keys(acc), "accuracy_uncalibrated": _str_keys(uncal),
               "firing_rates": {"T": max(max(eval_ts), cfg.t_max), "per_stage": rates}}
+    if train.get("final_epoch"):
+        result["final_epoch"] = train["final_epoch"]
     if st.data.val is not None:
         result["accuracy_val"] = _str_keys(evaluate_uniform(model, eval_loader(st, "val"), eval_ts, device,
                                                             st.autocast_dtype))
-    result["eval_seconds"] = time.perf_counter() - t0
     torch_save(model_record(st), out / "model.pt")
     write_json(out / "eval.json", result)
     distributed.barrier(d)
@@ -327,7 +438,7 @@ def _str_keys(d: dict) -> dict[str, float]:
 
 def _epoch_metrics(record: dict) -> dict[str, float]:
     m = {k: record[k] for k in ("loss", "train_acc", "lr", "seconds")}
-    for key in ("test_acc_uncalibrated", "test_acc_calibrated"):
+    for key in ("test_acc_uncalibrated", "test_acc_calibrated", "selection_acc"):
         if key in record:
             m.update({f"{key}_T{T}": v for T, v in record[key].items()})
     return m

@@ -64,9 +64,6 @@ def noise_experiment(st: Setup, kind: str, grid: list[float], repeats: int, seed
 
 def landscape_experiment(st: Setup, alphas: list[float], n_batches: int, seed: int) -> dict:
     """Loss and accuracy on the first ``n_batches`` test batches along one filter-normalised direction."""
-    if st.cfg.calib_batches == 0:
-        raise TfsnnError(f"run {st.cfg.run_id()} was not BN-calibrated (calib_batches: 0); a landscape needs "
-                         f"calibrated statistics — retrain with calib_batches > 0")
     batches = []
     for x, y in split_loader(st, "test"):
         batches.append((x, y))

@@ -2,8 +2,9 @@
 
 The direction has a random normal entry for every conv and linear weight, rescaled filter by filter
 (one output channel of a conv, one row of a linear layer) to the norm of the matching weight filter.
-Biases and BN parameters get no direction (they stay fixed), and BN statistics are those the model
-was calibrated with before the scan.
+Biases and BN parameters get no direction (they stay fixed), and BN statistics are the model's own
+(calibrated, or for a run that does not calibrate, e.g. the official protocol's SDT runs, the running
+statistics of training).
 """
 from __future__ import annotations
 

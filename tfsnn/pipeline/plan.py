@@ -64,6 +64,7 @@ NEEDS = {"table3": "dvs", "table7": "nmnist", "table14": "seqmnist", "table15": 
 CLAIM_LOW_TS = [1, 2]
 CLAIM_NMT_T = 2
 TABLE10_INPUT, TABLE10_CLASSES = 32, 100   # Table 10: CIFAR input; parameters counted with 100 classes
+TABLE7_NEURON = "iaf_multispike"   # Table 7: the official event-driven code's neuron (tfsnn.iaf)
 
 
 class PlanError(TfsnnError):
@@ -279,9 +280,33 @@ class Plan:
         return {"T": self.exp("dvs")["t_max"], "groups": self._dvs("table3")}
 
     def _spec_table7(self) -> dict:
+        """The official event-driven deployment recipe (train-event-driven/readme.md), per seed: phase 1 SDT
+        training with BN; phases 2+3 one run each for the SDT and MTT rows that starts from phase 1's model,
+        removes the biases, folds BN into the weights (locked) and fine-tunes with that method."""
         e = self.exp("nmnist")
-        return {"T": e["t_max"], "rows": [self._group("table7", e["dataset"], e, "SDT", method="sdt"),
-                                          self._group("table7", e["dataset"], e, "MTT", method="mtt")]}
+        if "finetune" not in e:
+            raise PlanError(f"preset '{self.preset}': experiments.nmnist needs a finetune block (epochs, optimizer, "
+                            f"lr, weight_decay) for Table 7's fine-tuning phase")
+        ft = e["finetune"]
+        seeds = self.seeds(e)
+        phase1 = self._group("table7", e["dataset"], e, "SDT, phase 1 (BN, before folding)", seeds, method="sdt",
+                             neuron=TABLE7_NEURON)
+        tune = {"neuron": TABLE7_NEURON, "fold_bn": True, "calib_batches": 0, "track_calibration": False,
+                **{k: ft[k] for k in ("epochs", "optimizer", "lr", "weight_decay")}}
+        rows = [self._finetuned("table7", e, label, method, seeds, phase1, tune)
+                for label, method in (("SDT", "sdt"), ("MTT", "mtt"))]
+        first = self.runs[phase1["evals"][0].split("/")[-2]]
+        recipe = {"neuron": TABLE7_NEURON, "phase1": {k: getattr(first, k) for k in ("epochs", "optimizer", "lr")},
+                  "finetune": dict(ft), "s": first.s, "t_min": first.t_min}
+        return {"T": e["t_max"], "rows": [phase1, *rows], "recipe": recipe}
+
+    def _finetuned(self, target: str, e: dict, label: str, method: str, seeds: list[int], parents: dict,
+                   tune: dict) -> dict:
+        """One row of fine-tuning runs, seed by seed from the parent group's run of the same seed."""
+        per_seed = [self._group(target, e["dataset"], e, label, [seed], method=method,
+                                init_from=f.split("/")[-2], **tune)
+                    for seed, f in zip(seeds, parents["evals"])]
+        return {**per_seed[0], "evals": [g["evals"][0] for g in per_seed]}
 
     def _sequence(self, target: str, name: str, rnn: bool = False) -> dict:
         """A.12: FC SNNs with SDT (every layer at the input length) and MTT (monotone non-increasing)."""

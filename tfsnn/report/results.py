@@ -52,6 +52,37 @@ def cited_cell(row: dict, key: str) -> Cell:
     return text_cell(value if value is not None else "-", cited=row["cite"] if value is not None else None)
 
 
+def run_protocol(eval_path: str | Path) -> str:
+    """How a run's reported numbers were obtained: its epoch selection and whether BN was calibrated."""
+    from ..selection import DESCRIPTION
+
+    d = load(eval_path)
+    p = d.get("protocol") or {"epoch_selection": "final", "calibrated": bool(d.get("calibration"))}
+    if d.get("config", {}).get("fold_bn"):
+        cal = "BN folded into the weights and locked (official deployment recipe)"
+    elif p["calibrated"]:
+        cal = "BN calibrated at T_max"
+    else:
+        cal = "BN not calibrated (official protocol for SDT runs)"
+    return f"{DESCRIPTION[p['epoch_selection']]}, {cal}"
+
+
+def protocol_note(spec: dict) -> list[str]:
+    """One note naming the protocol behind the table's run cells, with how many runs followed each."""
+    from ..pipeline.plan import _files
+
+    evals = sorted({str(Path(f).parent / "eval.json") for f in _files(spec) if "/runs/" in f})
+    counts: dict[str, int] = {}
+    for f in evals:
+        if Path(f).is_file():
+            key = run_protocol(f)
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return []
+    parts = [f"{k} ({n} run{'s' * (n > 1)})" for k, n in sorted(counts.items())]
+    return ["Protocol of the run cells: " + "; ".join(parts) + "."]
+
+
 def cite_note(rows: list[dict]) -> list[str]:
     seen = sorted({r["cite"] for r in rows})
     return [f"Rows marked 'cited' are quoted from the paper: {'; '.join(seen)}."] if seen else []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .results import cite_note, cited, cited_cell, seeds_cell
+from .results import cite_note, cited, cited_cell, protocol_note, seeds_cell
 from .table import Table, text_cell
 
 OURS = "this preset"
@@ -24,7 +24,9 @@ def builder(name: str):
 def build_table(name: str, spec: dict, preset: str) -> Table:
     if name not in BUILDERS:
         raise KeyError(f"no table named {name!r}; tables: {', '.join(sorted(BUILDERS))}")
-    return BUILDERS[name](spec, preset)
+    table = BUILDERS[name](spec, preset)
+    table.notes += protocol_note(spec)
+    return table
 
 
 def _cols(ts) -> list[str]:
@@ -40,8 +42,7 @@ def _stand_in_note(groups: list[dict]) -> list[str]:
 
 def _seed_note(groups: list[dict]) -> list[str]:
     ns = sorted({len(g["evals"]) for g in groups})
-    return [f"Run cells: mean±std over {'/'.join(map(str, ns))} seed(s) (no ± for one seed), "
-            f"final epoch after BN calibration."]
+    return [f"Run cells: mean±std over {'/'.join(map(str, ns))} seed(s) (no ± for one seed)."]
 
 
 @builder("table1")
@@ -128,7 +129,7 @@ def table3(spec: dict, preset: str) -> Table:
         if len(cell.values) > 1:
             cell.best = max(cell.values)
         t.add(Dataset=g["dataset"], Method=g["label"], Architecture=g["arch"], T=str(T), Accuracy=cell, Source=OURS)
-    t.notes += ["Accuracy: mean±std over seeds (best in brackets), final epoch after BN calibration."]
+    t.notes += ["Accuracy: mean±std over seeds (best seed in brackets)."]
     t.notes += _stand_in_note(spec["groups"]) + cite_note(cited_rows)
     t.notes += ["† introduces additional floating-point multiplications (as marked in the paper)."]
     return t
@@ -146,8 +147,25 @@ def table7(spec: dict, preset: str) -> Table:
               Source="cited")
     t.notes += [f"GPU column: accuracy at T={T} in this preset's runs (on whatever device ran them). The "
                 f"asynchronous-chip column needs a Speck2e devkit: it is not measured, never estimated."]
-    t.notes += _stand_in_note(spec["rows"]) + cite_note(rows)
+    t.notes += _deployment_notes(spec) + _stand_in_note(spec["rows"]) + cite_note(rows)
     return t
+
+
+def _deployment_notes(spec: dict) -> list[str]:
+    """Table 7's runs: the three phases of the official event-driven recipe, and its neuron."""
+    r, T = spec["recipe"], spec["T"]
+    p1, ft = r["phase1"], r["finetune"]
+    return [f"Runs: the official event-driven deployment recipe (train-event-driven), per seed: "
+            f"(1) SDT training at T={T} with BN and biases ({p1['epochs']} epochs, {p1['optimizer']}, lr {p1['lr']}; "
+            f"the 'phase 1' row); (2) biases and BN shifts removed, each BN folded into the weights before it and "
+            f"locked (statistics frozen, only its scale trains; nothing left to calibrate); (3) fine-tuning from (2) "
+            f"for {ft['epochs']} epochs ({ft['optimizer']}, lr {ft['lr']}, weight decay {ft['weight_decay']}) with "
+            f"SDT (SDT row) or MTT (MTT row: s={r['s']}, every stage's t_i uniform in [{r['t_min']}, {T}]).",
+            *_seed_note(spec["rows"]),
+            "Neuron (tfsnn.iaf, the official sinabs IAFSqueeze with MultiSpike and MembraneSubtract): integrate-and-"
+            "fire without leak, several spikes per step (floor(v / V_th)), reset by subtraction, membrane floored at "
+            "-1; surrogate gradient sinabs' SingleExponential." if r["neuron"] == "iaf_multispike" else
+            f"Neuron: {r['neuron']}."]
 
 
 def _sequence_table(name: str, title: str, spec: dict, preset: str) -> Table:

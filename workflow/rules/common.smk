@@ -49,6 +49,12 @@ def run_cfg(wildcards):
     return PLAN.runs[wildcards.run]
 
 
+def parent_model(wildcards):
+    """The model a fine-tuning run starts from (its init_from run's model.pt, Table 7), or nothing."""
+    parent = PLAN.runs[wildcards.run].init_from
+    return [] if parent is None else [f"{PLAN.run_dir(parent)}/model.pt"]
+
+
 def resource(step, key, default):
     return RESOURCES.get(step, {}).get(key, default)
 

@@ -5,6 +5,7 @@ rule train:
     input:
         data=lambda w: f"results/{w.preset}/data/{PLAN.runs[w.run].dataset}.json",
         mlflow="results/{preset}/mlflow.ready",
+        parent=parent_model,
     output:
         model="results/{preset}/runs/{run}/trained.pt",
         history="results/{preset}/runs/{run}/train.json",

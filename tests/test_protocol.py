@@ -1,0 +1,67 @@
+"""The paper preset follows the official code's protocol; every table names the protocol of its cells."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tfsnn.pipeline.plan import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plan(preset: str) -> Plan:
+    name = "config.yaml" if preset == "smoke" else f"{preset}.yaml"
+    return Plan(yaml.safe_load((ROOT / "config" / name).read_text()))
+
+
+def runs_of(p: Plan, *targets: str):
+    return [p.runs[rid] for rid, ts in p.run_targets.items() if ts & set(targets)]
+
+
+def test_paper_runs_of_the_comparison_tables_select_the_best_test_epoch():
+    p = plan("paper")
+    runs = runs_of(p, "table2", "table3", "table4", "table9")
+    assert len(runs) >= 9 * 3 // 3   # CIFAR10/100, ImageNet, two DVS sets, VGG: 3 seeds each
+    assert {cfg.epoch_selection for cfg in runs} == {"best_test"}
+
+
+def test_paper_sdt_runs_are_not_calibrated_and_mtt_runs_are():
+    p = plan("paper")
+    sdt = [cfg for cfg in p.runs.values() if cfg.single_step()]
+    assert len(sdt) >= 8   # Table 1 (SDT, SDT* x5), Table 5, Table 8 x2, sequence tables, ...
+    assert not any(cfg.calibrates() for cfg in sdt)
+    assert all(cfg.calibrates() for cfg in p.runs.values() if not cfg.single_step() and not cfg.fold_bn)
+
+
+@pytest.mark.parametrize("preset, rule", [("smoke", "final"), ("mini", "best_val")])
+def test_other_presets_keep_an_honest_selection(preset, rule):
+    """Never the test split outside the paper preset: a validation split where the run has one."""
+    for cfg in plan(preset).runs.values():
+        assert cfg.epoch_selection == (rule if cfg.val_split > 0 else "final"), cfg.run_id()
+
+
+def test_every_table_names_the_protocol_of_its_cells(tmp_path, monkeypatch):
+    from tfsnn.report.tables import build_table
+
+    monkeypatch.chdir(tmp_path)
+    evals = []
+    for rid, protocol in (("a", {"epoch_selection": "best_test", "epoch": 7, "epochs": 9, "calibrated": True}),
+                          ("b", {"epoch_selection": "best_test", "epoch": 9, "epochs": 9, "calibrated": True}),
+                          ("c", {"epoch_selection": "final", "epoch": 9, "epochs": 9, "calibrated": False})):
+        f = Path("results/x/runs") / rid / "eval.json"
+        f.parent.mkdir(parents=True)
+        f.write_text(json.dumps({"run_id": rid, "protocol": protocol, "accuracy": {str(T): 0.5 for T in range(1, 6)}}))
+        evals.append(str(f))
+    group = {"label": "MTT", "dataset": "CIFAR100", "stand_in": "cifar100", "arch": "VGG14"}
+    spec = {"ts": [2, 5], "groups": [{**group, "evals": evals[:2]}, {**group, "label": "SDT", "evals": evals[2:]}]}
+    notes = build_table("table9", spec, "x").notes
+    assert ("Protocol of the run cells: best test epoch (the official --save_best_model), BN calibrated at T_max "
+            "(2 runs); final epoch, BN not calibrated (official protocol for SDT runs) (1 run).") in notes
+
+
+def test_paper_follows_the_official_transforms_where_they_apply():
+    p = plan("paper")
+    for cfg in p.runs.values():
+        assert cfg.cutout_fill == ("black" if cfg.cutout else "mean"), cfg.run_id()
+        assert cfg.dvs_stem_frames == ("all" if cfg.arch == "dvs_resnet18" else "t1"), cfg.run_id()
