@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tfsnn.data import holdout, load_data, prepare_dataset
+from tfsnn.data import load_data, prepare_dataset
 from tfsnn.data.cifar import read_cifar_split
+from tfsnn.data.split import holdout
 from tfsnn.data.standins import digits_split
 from tfsnn.data.transforms import Cutout, channel_stats, train_transform
 from tfsnn.errors import DataError

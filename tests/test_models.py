@@ -243,19 +243,19 @@ def test_dvs_stem_frames_set_the_stem_batch_statistics():
 
 def test_setup_threads_the_protocol_settings(monkeypatch):
     """``setup`` hands cutout_fill to the data and dvs_stem_frames to the model; the latter needs dvs_resnet18."""
-    from tfsnn import train
+    from tfsnn import run_setup
     from tfsnn.config import RunConfig, RunConfigError
     from tfsnn.data import Data
 
     seen = {}
     fake = Data(train=[], test=[], val=None, num_classes=4, in_channels=2, input_kind="frames",
                 image_shape=(10, 2, 8, 8))
-    monkeypatch.setattr(train, "load_data", lambda *a, **kw: seen.update(kw) or fake)
+    monkeypatch.setattr(run_setup, "load_data", lambda *a, **kw: seen.update(kw) or fake)
     cfg = RunConfig.from_dict(dict(dataset="digits_dvs", arch="dvs_resnet18", width=1 / 16, device="cpu",
                                    dvs_stem_frames="all", cutout_fill="black"))
-    st = train.setup(cfg)
+    st = run_setup.setup(cfg)
     assert st.model.stem_frames == "all" and seen["cutout_fill"] == "black"
     default = RunConfig.from_dict(dict(cfg.result_settings(), dvs_stem_frames="t1"))
-    assert train.setup(default).model.stem_frames == "t1"
+    assert run_setup.setup(default).model.stem_frames == "t1"
     with pytest.raises(RunConfigError, match="dvs_stem_frames"):
         RunConfig.from_dict(dict(arch="resnet19", dvs_stem_frames="all"))

@@ -13,6 +13,7 @@ from typing import Callable
 from .config import RunConfig
 from .errors import TfsnnError
 from .fold import fold_bn, has_bn, remove_biases
+from .run_setup import load_model
 
 
 def parent_model_path(cfg: RunConfig, out_dir: str | Path) -> Path:
@@ -21,10 +22,8 @@ def parent_model_path(cfg: RunConfig, out_dir: str | Path) -> Path:
 
 
 def start_from_parent(st, out_dir: str | Path, log: Callable[[str], None] = print) -> None:
-    """Load the parent run's weights into ``st.model`` (a :class:`tfsnn.train.Setup`'s), after removing
+    """Load the parent run's weights into ``st.model`` (a :class:`tfsnn.run_setup.Setup`'s), after removing
     the biases and folding BN (``fold_bn``); nothing when the run has no ``init_from``."""
-    from .train import load_model  # tfsnn.train calls this module
-
     cfg = st.cfg
     if cfg.init_from is None:
         return

@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from .calibration import calibrate
 from .engine import evaluate_config, evaluate_uniform
 from .errors import TfsnnError
+from .run_setup import eval_loader, open_run
 from .temporal import check_config, format_config, parse_config
-from .train import calibrate, eval_loader, open_run
 
 
 def parse_steps(text: str | Sequence[int] | None, default: Sequence[int]) -> list[int]:

@@ -1,4 +1,6 @@
-"""A full training run driven by one :class:`RunConfig`.
+"""A full training run driven by one :class:`RunConfig`, in two stages: training, then BN calibration
+and evaluation. The run's data, model and optimiser come from :mod:`tfsnn.run_setup`, its BN
+calibration from :mod:`tfsnn.calibration`, its checkpoint from :mod:`tfsnn.checkpoint`.
 
 Writes into its run folder (all atomically):
 
@@ -28,10 +30,8 @@ whichever process computes them.
 """
 from __future__ import annotations
 
-import copy
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -39,133 +39,17 @@ import torch
 from torch.utils.data import DataLoader
 
 from . import distributed
-from .bn import calibrate_bn
-from .config import RunConfig, RunConfigError
-from .data import Data, load_data
+from .calibration import calibrate, probe_accuracy
+from .checkpoint import read_checkpoint, save_checkpoint
+from .config import RunConfig
+from .deploy import start_from_parent
 from .engine import evaluate_uniform, train_one_epoch
 from .errors import TfsnnError
 from .io import read_json, torch_save, write_json
-from .models import TemporalNet, build_model
+from .run_setup import SCHEMA_VERSION, Setup, eval_loader, loader, make_optimizer, model_record, open_run, setup
+from .seeding import EPOCH, derived_seed
 from .selection import EpochSelection
-from .seeding import CALIB, CALIB_AUG, EPOCH, SeededBatches, derived_seed
-from .temporal import make_sampler, uniform
-
-SCHEMA_VERSION = 1
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RunConfigError(f"device '{name}' asked for but no CUDA GPU is visible; use device: auto or cpu")
-    return dev
-
-
-def loader(dataset, batch_size: int, shuffle: bool, seed: int | None = None, workers: int = 0,
-           drop_last: bool = False, pin: bool = False) -> DataLoader:
-    g = torch.Generator().manual_seed(seed) if seed is not None else None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=workers,
-                      drop_last=drop_last and len(dataset) > batch_size, pin_memory=pin,
-                      persistent_workers=False)
-
-
-@dataclass
-class Setup:
-    cfg: RunConfig
-    device: torch.device
-    data: Data
-    model: TemporalNet
-    autocast_dtype: torch.dtype | None
-
-
-def setup(cfg: RunConfig) -> Setup:
-    """Data and model of a run (shared by training and by analyses that load a trained model)."""
-    device = distributed.device_for(distributed.init(), resolve_device(cfg.device))
-    data = load_data(cfg.dataset, cfg.data_root, val_split=cfg.val_split, seed=cfg.seed,
-                     crop_padding=cfg.crop_padding, hflip=cfg.hflip, autoaugment=cfg.autoaugment,
-                     cutout=cfg.cutout, cutout_size=cfg.cutout_size, frame_bins=cfg.frame_bins,
-                     frame_split=cfg.frame_split, roll_pixels=cfg.roll_pixels,
-                     temporal_inversion=cfg.temporal_inversion, crop_min_scale=cfg.crop_min_scale,
-                     cutout_fill=cfg.cutout_fill)
-    torch.manual_seed(cfg.seed)
-    kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend,
-              neuron=cfg.neuron, folded=cfg.fold_bn)  # folded: the structure tfsnn.fold leaves
-    if cfg.dvs_stem_frames != "t1":  # only dvs_resnet18 takes it (RunConfig.validate)
-        kw["stem_frames"] = cfg.dvs_stem_frames
-    if data.input_kind == "sequence":
-        kw["in_features"] = data.image_shape[-1]
-    else:
-        kw["in_channels"] = data.in_channels
-    model = build_model(cfg.arch, data.num_classes, **kw).to(device)
-    if device.type == "cuda" and data.input_kind != "sequence":
-        model = model.to(memory_format=torch.channels_last)
-    amp = torch.bfloat16 if (cfg.amp and device.type == "cuda") else None
-    return Setup(cfg, device, data, model, amp)
-
-
-def make_optimizer(cfg: RunConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def calibration_loader(st: Setup, purpose: int = 0) -> SeededBatches:
-    """Training batches for BN calibration (and probes): order and augmentation from ``(seed, purpose)``."""
-    cfg = st.cfg
-    batches = loader(st.data.train, cfg.batch_size, shuffle=True, seed=derived_seed(cfg.seed, CALIB, purpose),
-                     workers=cfg.workers)
-    return SeededBatches(batches, derived_seed(cfg.seed, CALIB_AUG, purpose))
-
-
-def calibrate(st: Setup, model: torch.nn.Module | None = None, t=None, purpose: int = 0,
-              n_batches: int | None = None) -> None:
-    """BN calibration of ``model`` (default: the run's) at ``t`` (default uniform ``t_max``) on
-    ``n_batches`` training batches (default the run's ``calib_batches``); ``purpose`` picks the batches."""
-    cfg = st.cfg
-    model = model if model is not None else st.model
-    if cfg.fold_bn:
-        raise TfsnnError(f"run {cfg.run_id()} has its BN folded into the weights and locked (fold_bn); there are "
-                         f"no BN statistics to calibrate — evaluate it without calibration")
-    t = t if t is not None else uniform(cfg.t_max, st.model.n_stages)
-    n = cfg.calib_batches if n_batches is None else n_batches
-    calibrate_bn(model, calibration_loader(st, purpose), t, n, st.device, st.autocast_dtype)
-
-
-def probe_accuracy(st: Setup, model: torch.nn.Module, eval_batches, ts, purpose: int,
-                   calibrated: bool = True) -> dict[int, float]:
-    """Accuracy at uniform ``ts`` of a copy of ``model``, BN-calibrated first on ``purpose``'s batches if
-    ``calibrated``; ``model`` itself is left as it is (per-epoch probes: Fig. 7C, epoch selection)."""
-    probe = copy.deepcopy(model)
-    if calibrated:
-        calibrate(st, probe, purpose=purpose)
-    return evaluate_uniform(probe, eval_batches, ts, st.device, st.autocast_dtype)
-
-
-def eval_loader(st: Setup, split: str = "test") -> DataLoader:
-    ds = st.data.test if split == "test" else st.data.val
-    return loader(ds, max(st.cfg.batch_size, 256), shuffle=False, workers=st.cfg.workers)
-
-
-def check_checkpoint(ckpt: dict, cfg: RunConfig, path: Path) -> None:
-    if ckpt.get("run_hash") != cfg.run_hash():
-        raise RunConfigError(f"{path} was written by a run with other settings (run {ckpt.get('run_id')}); "
-                             f"delete it to start afresh, or write this run to another folder")
-
-
-def save_checkpoint(path: Path, st: Setup, optimizer, scheduler, sampler, epoch: int, history: list,
-                    mlflow_run_id: str | None, selection: EpochSelection) -> None:
-    torch_save({"run_id": st.cfg.run_id(), "run_hash": st.cfg.run_hash(), "epoch": epoch,
-                "model": st.model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(),
-                "history": history, "mlflow_run_id": mlflow_run_id, "selection": selection.state_dict()}, path)
-
-
-def model_record(st: Setup) -> dict:
-    m = st.model
-    return {"format": SCHEMA_VERSION, "arch": m.arch, "arch_kwargs": m.arch_kwargs, "n_stages": m.n_stages,
-            "input_kind": m.input_kind, "run_id": st.cfg.run_id(), "config": st.cfg.to_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in m.state_dict().items()}}
+from .temporal import make_sampler
 
 
 def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: bool | None = None,
@@ -196,11 +80,7 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
     start_epoch, mlflow_run_id, selection_state = 0, None, None
     ckpt_path = out / "checkpoint.pt"
     if ckpt_path.is_file():
-        try:
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        except Exception as e:
-            raise TfsnnError(f"{ckpt_path} cannot be read ({type(e).__name__}); delete it to train afresh") from None
-        check_checkpoint(ckpt, cfg, ckpt_path)
+        ckpt = read_checkpoint(ckpt_path, cfg, device)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
@@ -209,7 +89,6 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
         selection_state = ckpt.get("selection")
         log(f"[{run_id}] resuming after epoch {start_epoch}/{cfg.epochs} from {ckpt_path}")
     elif cfg.init_from is not None:  # fine-tuning (Table 7): the parent run's weights, BN folded
-        from .deploy import start_from_parent
         start_from_parent(st, out, log)
     if tracker is not None:
         mlflow_run_id = tracker.start(run_id, cfg.result_settings(),
@@ -442,41 +321,3 @@ def _epoch_metrics(record: dict) -> dict[str, float]:
         if key in record:
             m.update({f"{key}_T{T}": v for T, v in record[key].items()})
     return m
-
-
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[TemporalNet, dict]:
-    """A trained model from ``model.pt`` and its record (arch, config, run id)."""
-    path = Path(path)
-    if not path.is_file():
-        raise TfsnnError(f"no model at {path}; train it first (python -m tfsnn train ...)")
-    try:
-        rec = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e:
-        raise TfsnnError(f"{path} is not a readable tfsnn model ({type(e).__name__}); retrain it") from None
-    if not isinstance(rec, dict) or "arch" not in rec or "state_dict" not in rec:
-        raise TfsnnError(f"{path} is not a tfsnn model.pt (no architecture recorded); use the model.pt of a "
-                         f"tfsnn run")
-    kwargs = dict(rec["arch_kwargs"])
-    num_classes = kwargs.pop("num_classes")
-    model = build_model(rec["arch"], num_classes, **kwargs)
-    try:
-        missing, unexpected = model.load_state_dict(rec["state_dict"], strict=False)
-    except RuntimeError:  # shape mismatch
-        missing, unexpected = ["(shapes differ)"], []
-    if missing or unexpected:
-        raise TfsnnError(f"{path} does not fit architecture {rec['arch']} ({len(missing)} missing, "
-                         f"{len(unexpected)} unexpected weights); the file is damaged or from another version")
-    return model.to(device).eval(), rec
-
-
-def open_run(model_path: str | Path, **overrides) -> Setup:
-    """Data and trained model of a finished run, from its ``model.pt`` (``overrides``: device, data_root, ...)."""
-    model, rec = load_model(model_path)
-    cfg = RunConfig.from_dict({**rec["config"], **{k: v for k, v in overrides.items() if v is not None}})
-    st = setup(cfg)
-    if st.model.arch != model.arch or st.model.n_stages != model.n_stages:
-        raise TfsnnError(f"{model_path} holds {model.arch} but its settings build {st.model.arch}; "
-                         f"the file was edited or moved between runs — retrain it")
-    st.model.load_state_dict(model.state_dict())
-    st.model.eval()
-    return st

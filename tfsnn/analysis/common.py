@@ -11,7 +11,7 @@ from ..bn import bn_snapshot
 from ..engine import evaluate_config
 from ..errors import TfsnnError
 from ..evaluate import recalibrated_accuracy
-from ..train import Setup, eval_loader
+from ..run_setup import Setup, eval_loader
 
 SPLITS = ("test", "val")
 

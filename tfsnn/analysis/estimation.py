@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import TfsnnError
+from ..run_setup import Setup
 from ..temporal import uniform
-from ..train import Setup
 from .common import Progress, accuracy_at, sample_configs, split_loader
 from .energy import count_ops, stage_rates
 from .estimator import energy, fit, pearson, search

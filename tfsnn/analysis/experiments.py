@@ -8,9 +8,10 @@ import statistics
 import torch
 
 from ..bn import bn_snapshot
+from ..calibration import calibrate, calibration_loader
 from ..engine import evaluate_uniform, step_logits
 from ..errors import TfsnnError
-from ..train import Setup, calibrate
+from ..run_setup import Setup
 from .common import Progress, split_loader
 from .gradients import gradient_cosines, gradient_lengths
 from .landscape import filter_normalized_direction, scan
@@ -83,8 +84,6 @@ def gradients_experiment(st: Setup) -> dict:
 
 def gradcos_experiment(st: Setup, t_a: int, t_b: int, n_batches: int) -> dict:
     """4.2: cosine similarity of the weight gradients at uniform ``t_a`` and ``t_b`` on the same training batches."""
-    from ..train import calibration_loader
-
     batches = []
     for x, y in calibration_loader(st, purpose=300_000):
         batches.append((x, y))

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError
+from .images import image_parts
+from .parts import Parts
 
 FOLDERS = {10: "cifar-10-batches-py", 100: "cifar-100-python"}
 SPLITS = {
@@ -70,6 +72,23 @@ def read_cifar_split(root: str | Path, num_classes: int, split: str) -> tuple[to
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise DataError(f"{folder}: labels outside 0..{num_classes - 1}: this is not CIFAR-{num_classes}")
     return x, y
+
+
+def prepare(root: Path, num_classes: int) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
+    """Download with torchvision where the folder is missing (and a network is there); read both splits."""
+    if not cifar_folder(root, num_classes).is_dir():
+        try:
+            from torchvision import datasets
+
+            getattr(datasets, f"CIFAR{num_classes}")(str(root), download=True)
+        except Exception:
+            pass
+    return read_cifar_split(root, num_classes, "train"), read_cifar_split(root, num_classes, "test")
+
+
+def open_parts(root: Path, options: dict, num_classes: int) -> Parts:
+    return image_parts(read_cifar_split(root, num_classes, "train"), read_cifar_split(root, num_classes, "test"),
+                       options)
 
 
 def read_label_names(root: str | Path, num_classes: int) -> list[str]:

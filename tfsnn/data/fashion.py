@@ -14,6 +14,9 @@ import torch
 
 from ..errors import DataError
 from ..io import atomic_path
+from .images import image_parts
+from .pairs import make_pairs
+from .parts import Parts
 
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {"train-images-idx3-ubyte": (2051, 60000), "train-labels-idx1-ubyte": (2049, 60000),
@@ -91,3 +94,17 @@ def load_fashion(root: str | Path) -> tuple[tuple[torch.Tensor, torch.Tensor], t
         ds = FashionMNIST(str(root), train=train, download=False)
         out.append((ds.data.unsqueeze(1).contiguous(), ds.targets.long()))
     return out[0], out[1]
+
+
+def prepare(root: Path, num_classes: int) -> Path:
+    """Fashion-MNIST's files (the 100-class pairs are drawn when it is opened)."""
+    return prepare_fashion(root)
+
+
+def open_parts(root: Path, options: dict, num_classes: int) -> Parts:
+    """Fashion-MNIST, or with ``num_classes`` 100 its pairs (class ``10*a + b``): as many pairs as images."""
+    train, test = load_fashion(root)
+    if num_classes == 100:  # 600 / 100 pairs per class
+        train = make_pairs(*train, len(train[1]) // 100, seed=1)
+        test = make_pairs(*test, len(test[1]) // 100, seed=2)
+    return image_parts(train, test, options)

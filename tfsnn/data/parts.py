@@ -1,4 +1,4 @@
-"""What a dataset that is not a small in-memory image tensor hands to ``load_data``.
+"""What every dataset hands to ``load_data``: its :class:`Parts`.
 
 ``Parts`` holds the labels of the dataset's two official splits and a ``view`` that turns a split
 and indices into a torch ``Dataset`` (with or without the training augmentation); ``load_data``

@@ -19,3 +19,10 @@ def holdout(labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, torc
     mask = torch.ones(len(labels), dtype=torch.bool)
     mask[held_idx] = False
     return torch.nonzero(mask).flatten(), held_idx.sort().values
+
+
+def carve(labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (keep, held_out) of a training split: ``n`` held out by :func:`holdout`; none when ``n`` is 0."""
+    if not n:
+        return torch.arange(len(labels)), torch.zeros(0, dtype=torch.long)
+    return holdout(labels, n, seed)
