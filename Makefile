@@ -27,6 +27,8 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/
+	$(BIN)/ruff check tfsnn tests bench
 
 clean:
 	rm -rf $(VENV) .snakemake

@@ -53,7 +53,8 @@ def test_hand_computed_gradient_eq15():
     s[1].sum().backward()
     v0 = 0.8
     v1 = tau * v0 + 0.9  # 1.3, no spike at t=0 so no reset
-    sg = lambda v: max(0.0, 1 - abs(1 - v))
+    def sg(v):
+        return max(0.0, 1 - abs(1 - v))
     expected = sg(v1) * tau * ((1 - 0) - v0 * sg(v0))
     assert x.grad[0].item() == pytest.approx(expected, abs=1e-12)
     assert x.grad[1].item() == pytest.approx(sg(v1), abs=1e-12)

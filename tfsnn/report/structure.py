@@ -34,7 +34,8 @@ def describe(arch: str, input_size: int, num_classes: int) -> dict:
     stem = blocks[0]
     k = stem[0].conv[0].kernel_size[0]
     rows.append({"stage": "conv1", "size": _size(stem[2]), "layers": f"{k}x{k}, {stem[0].conv[0].out_channels}"})
-    group_key = lambda b: (b[0].conv1[0].out_channels, b[2])
+    def group_key(b):
+        return (b[0].conv1[0].out_channels, b[2])
     for i, (key, grp) in enumerate(itertools.groupby([b for b in blocks if b[1] == "block"], key=group_key)):
         c, size = key
         n = len(list(grp))
