@@ -3,6 +3,7 @@ import ast
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,46 @@ def test_table7_dry_run_trains_each_fine_tuning_run_after_its_parent_model(tmp_p
     for runs in rows.values():
         for c in runs:
             assert f"results/tiny/runs/{c.init_from}/model.pt" in jobs[c.run_id()]
+
+
+TOY = textwrap.dedent('''
+    """A project's own table, declared outside tfsnn: one MTT run of the comparison experiment at T_max."""
+    from tfsnn.pipeline.targets import table
+    from tfsnn.report.notes import OURS
+    from tfsnn.report.results import seeds_cell
+    from tfsnn.report.table import Table
+
+
+    def build(spec, preset):
+        t = Table("toy", "Toy: MTT at T_max", preset, ["Method", "Accuracy", "Source"])
+        t.add(Method=spec["run"]["label"], Accuracy=seeds_cell(spec["run"]["evals"], spec["T"]), Source=OURS)
+        return t
+
+
+    @table("toy", "Toy: one MTT run at T_max", build)
+    def toy(plan):
+        e = plan.exp("comparison")
+        return {"T": e["t_max"], "run": plan.group("toy", "cifar10", e, "MTT", plan.seeds(e)[:1], method="mtt")}
+''')
+
+
+@pytest.mark.slow
+def test_a_toy_target_builds_through_the_registry_alone(workdir):
+    """No edit to the plan, the CLI or the rules: a module named in the preset's target_modules. It reads
+    the comparison run that table4 trained, so only its table job runs."""
+    (workdir / "mods").mkdir()
+    (workdir / "mods" / "toy_targets.py").write_text(TOY)
+    cfg = yaml.safe_load((workdir / "tiny.yaml").read_text())
+    cfg["target_modules"] = ["toy_targets"]
+    (workdir / "toy.yaml").write_text(yaml.safe_dump(cfg))
+    runs = sorted((workdir / "results" / "tiny" / "runs").glob("*/eval.json"))
+    before = {p: p.stat().st_mtime_ns for p in runs}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(workdir / "mods"), str(ROOT)]))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    r = subprocess.run([*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", "toy.yaml", "--cores", "2", "toy"],
+                       cwd=workdir, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in runs} == before   # nothing retrained
+    md = (workdir / "results" / "tiny" / "tables" / "toy.md").read_text()
+    assert "Toy: MTT at T_max" in md and "| MTT |" in md and "Protocol of the run cells" in md
+    assert (workdir / "results" / "tiny" / "tables" / "toy.provenance.json").is_file()

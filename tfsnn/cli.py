@@ -8,25 +8,43 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import TfsnnError
+
+if TYPE_CHECKING:
+    from .config import RunConfig
 
 PROG = "python -m tfsnn"
 
 
 def _run_config_args(p: argparse.ArgumentParser) -> None:
-    from .config import RunConfig
+    from .config import RunConfig, field_help
 
     g = p.add_argument_group("run settings (override --config; defaults in brackets)")
+    settings = {}
     for f in dataclasses.fields(RunConfig):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if isinstance(default, dict):
             continue
+        settings[f"cfg_{f.name}"] = f, default
         g.add_argument(f"--{f.name.replace('_', '-')}", dest=f"cfg_{f.name}", default=None, metavar="V",
                        help=f"{f.metadata['help']} [{default}]")
 
+    class Help(p.formatter_class):
+        """Fills in a setting's choices (the architecture and dataset registries' names) only when help is
+        printed: importing the registries would slow every command down by seconds."""
 
-def _collect_config(args) -> "RunConfig":
+        def _get_help_string(self, action):
+            if action.dest not in settings:
+                return super()._get_help_string(action)
+            f, default = settings[action.dest]
+            return f"{field_help(f)} [{default}]".replace("%", "%%")
+
+    p.formatter_class = Help
+
+
+def _collect_config(args) -> RunConfig:
     import yaml
 
     from .config import RunConfig
@@ -70,7 +88,9 @@ def cmd_train(args) -> int:
     from .train import train_run, train_stage
 
     cfg = _collect_config(args)
-    out = Path(args.out) if args.out else Path("results") / args.preset / "runs" / cfg.run_id()
+    from .layout import Layout
+
+    out = Path(args.out) if args.out else Path(Layout(args.preset).run_dir(cfg.run_id()))
     if args.expect_run_id and args.expect_run_id != cfg.run_id():
         raise TfsnnError(f"these settings train run {cfg.run_id()}, not {args.expect_run_id}; the pipeline's "
                          f"plan and the settings disagree — rerun snakemake so both come from one config")
@@ -136,6 +156,16 @@ def cmd_run_id(args) -> int:
     return 0
 
 
+def cmd_schema(args) -> int:
+    from .settings_schema import render, write
+
+    if args.write:
+        print(f"run settings schema -> {write()}")
+    else:
+        print(render(), end="")
+    return 0
+
+
 def cmd_mlflow_init(args) -> int:
     from .tracking import default_uri, experiment_name, init_store
 
@@ -156,9 +186,9 @@ def _spec(args) -> dict:
         spec = json.loads(args.spec)
     except json.JSONDecodeError as e:
         raise TfsnnError(f"--spec is not valid JSON ({e}); the pipeline passes the target's spec this way") from None
-    from .pipeline.plan import _files
+    from .pipeline.plan import spec_files
 
-    missing = [f for f in _files(spec) if not Path(f).is_file()]
+    missing = [f for f in spec_files(spec) if not Path(f).is_file()]
     if missing:
         raise TfsnnError(f"{args.name} needs {missing[0]}" + (f" and {len(missing) - 1} more file(s)" if len(missing) > 1
                          else "") + "; build it first (snakemake builds it as part of the target)")
@@ -169,10 +199,10 @@ def _tag_sources(args, spec: dict) -> None:
     if args.no_mlflow:
         return
     from .io import read_json
-    from .pipeline.plan import _files
+    from .pipeline.plan import spec_files
     from .tracking import default_uri, tag_runs
 
-    ids = [read_json(f).get("mlflow_run_id") for f in _files(spec)]
+    ids = [read_json(f).get("mlflow_run_id") for f in spec_files(spec)]
     if any(ids):
         tag_runs(args.tracking_uri or default_uri(args.preset), ids, f"tfsnn.target.{args.name}")
 
@@ -182,7 +212,7 @@ def cmd_table(args) -> int:
 
     spec = _spec(args)
     try:
-        table = build_table(args.name, spec, args.preset)
+        table = build_table(args.name, spec, args.preset, tuple(args.target_module))
     except KeyError as e:
         raise TfsnnError(str(e).strip('"')) from None
     paths = table.write(args.out)
@@ -197,7 +227,7 @@ def cmd_figure(args) -> int:
 
     spec = _spec(args)
     try:
-        paths = build_figure(args.name, spec, args.preset, args.out)
+        paths = build_figure(args.name, spec, args.preset, args.out, tuple(args.target_module))
     except KeyError as e:
         raise TfsnnError(str(e).strip('"')) from None
     _tag_sources(args, spec)
@@ -205,53 +235,23 @@ def cmd_figure(args) -> int:
     return 0
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise TfsnnError(f"{text!r} is not a comma-separated list of numbers") from None
-
-
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise TfsnnError(f"{text!r} is not a comma-separated list of integers") from None
-
-
 def cmd_analyze(args) -> int:
-    from .analysis import estimation, experiments
+    from .analysis.registry import get
     from .io import read_json, write_json
-    from .train import open_run
+    from .run_setup import open_run
+
+    analysis = get(args.kind)
+
+    def read(path: str) -> dict:
+        if not Path(path).is_file():
+            raise TfsnnError(f"{args.kind} needs {path}; run the analysis that writes it on this run first")
+        return read_json(path)
 
     st = open_run(args.model, device=args.device, data_root=args.data_root)
-    kind = args.kind
-    if kind == "estimator":
-        result = estimation.estimator_experiment(st, args.n_fit, args.n_val, args.repeats, args.split, args.seed)
-    elif kind == "search":
-        if not args.estimator or not Path(args.estimator).is_file():
-            raise TfsnnError("search needs --estimator: the JSON written by `analyze estimator` on this run")
-        result = estimation.search_experiment(st, read_json(args.estimator), args.T_g, args.repeats, args.split)
-    elif kind == "seenn":
-        result = experiments.seenn_experiment(st, _floats(args.targets), args.tol, args.split)
-    elif kind in ("noise-weight", "noise-input"):
-        result = experiments.noise_experiment(st, kind.split("-")[1], _floats(args.grid), args.repeats, args.seed)
-    elif kind == "landscape":
-        result = experiments.landscape_experiment(st, _floats(args.alphas), args.batches, args.seed)
-    elif kind == "gradients":
-        result = experiments.gradients_experiment(st)
-    elif kind == "gradcos":
-        t_a, t_b = _ints(args.ts)
-        result = experiments.gradcos_experiment(st, t_a, t_b, args.batches)
-    else:  # calbatches
-        result = experiments.calbatches_experiment(st, _ints(args.counts), args.repeats)
+    result = analysis(st, args, read)
     write_json(args.out, result)
-    print(f"{kind} of {st.cfg.run_id()} -> {args.out}")
+    print(f"{args.kind} of {st.cfg.run_id()} -> {args.out}")
     return 0
-
-
-ANALYSES = ("estimator", "search", "seenn", "noise-weight", "noise-input", "landscape", "gradients", "gradcos",
-            "calbatches")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     _run_config_args(r)
     r.set_defaults(func=cmd_run_id)
 
+    sc = sub.add_parser("schema", help="print the config schema's run settings, generated from RunConfig",
+                        description="The JSON schema (YAML) of a block of run settings, generated from the fields "
+                        "of tfsnn.config.RunConfig; config.schema.yaml references it.")
+    sc.add_argument("--write", action="store_true", help="write it to workflow/schemas/settings.schema.yaml")
+    sc.set_defaults(func=cmd_schema)
+
     for kind, func, what in (("table", cmd_table, "a table as CSV, Markdown, LaTeX and a provenance sidecar"),
                              ("figure", cmd_figure, "a figure as PNG, PDF and a provenance sidecar")):
         b = sub.add_parser(kind, help=f"build {what} from run results (the pipeline calls this)")
@@ -335,36 +341,23 @@ def build_parser() -> argparse.ArgumentParser:
         b.add_argument("--out", required=True, help="output path without extension")
         b.add_argument("--tracking-uri", help="MLflow store whose runs get tagged with this target")
         b.add_argument("--no-mlflow", action="store_true", help="do not tag the source runs in MLflow")
+        b.add_argument("--target-module", action="append", default=[], metavar="MODULE",
+                       help="a module declaring more targets (a preset's target_modules)")
         b.set_defaults(func=func)
 
+    from .analysis.registry import ANALYSES
+
     a = sub.add_parser("analyze", help="an analysis of a trained run (estimator, search, SEENN, noise, ...)",
-                       description="Analyses of a trained run, written as one JSON file. estimator: fit "
-                       "acc(t) = sum K_i sqrt(log2 t_i) + c on random configurations (A.3); search: the best "
-                       "configuration under the energy of uniform T_g; seenn: early-exit thresholds for target "
-                       "average exit steps (Table 5); noise-weight / noise-input: Gaussian noise sweeps (Fig. 5, "
-                       "6); landscape: 1D filter-normalised loss landscape (Fig. 9); gradients: Table 13; "
-                       "gradcos: gradient cosine at two T (4.2); calbatches: accuracy vs calibration batches.")
-    a.add_argument("kind", choices=ANALYSES)
-    a.add_argument("--model", required=True, help="a run's model.pt")
-    a.add_argument("--out", required=True, help="result JSON")
-    a.add_argument("--split", choices=("test", "val"), default="test",
-                   help="split that fits, thresholds and searches are tuned on [test, as the paper]")
-    a.add_argument("--repeats", type=int, default=3, help="calibrations per configuration / draws per noise level [3]")
-    a.add_argument("--seed", type=int, default=0, help="seed of configurations, noise and directions [0]")
-    a.add_argument("--n-fit", type=int, default=18, help="estimator: configurations for the fit [18]")
-    a.add_argument("--n-val", type=int, default=1000, help="estimator: validation configurations [1000]")
-    a.add_argument("--estimator", help="search: the estimator JSON of this run")
-    a.add_argument("--T-g", dest="T_g", type=int, default=3, help="search: energy budget of uniform T_g [3]")
-    a.add_argument("--targets", default="1.20,1.09", help="seenn: target average exit steps [1.20,1.09]")
-    a.add_argument("--tol", type=float, default=0.02, help="seenn: tolerance on the average exit step [0.02]")
-    a.add_argument("--grid", default="0,0.001,0.01,0.1", help="noise: sigma^2 values")
-    a.add_argument("--alphas", default="-1,-0.5,0,0.5,1", help="landscape: step sizes along the direction")
-    a.add_argument("--batches", type=int, default=10, help="landscape / gradcos: batches used [10]")
-    a.add_argument("--ts", default="3,6", help="gradcos: the two time steps [3,6]")
-    a.add_argument("--counts", default="1,2,5,10,20,50", help="calbatches: calibration batch counts")
-    a.add_argument("--device", help="device [the run's]")
-    a.add_argument("--data-root", help="dataset folder [the run's]")
-    a.set_defaults(func=cmd_analyze)
+                       description="Analyses of a trained run, each written as one JSON file; "
+                       "`analyze <name> --help` lists an analysis's parameters.")
+    kinds = a.add_subparsers(dest="kind", required=True, metavar="ANALYSIS")
+    for analysis in ANALYSES.values():
+        k = analysis.add_parser(kinds)
+        k.add_argument("--model", required=True, help="a run's model.pt")
+        k.add_argument("--out", required=True, help="result JSON")
+        k.add_argument("--device", help="device [the run's]")
+        k.add_argument("--data-root", help="dataset folder [the run's]")
+        k.set_defaults(func=cmd_analyze)
 
     m = sub.add_parser("mlflow-init", help="create the MLflow store and experiment (before parallel jobs)")
     m.add_argument("--preset", default="smoke")

@@ -20,7 +20,9 @@ def default_uri(preset: str) -> str:
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    return f"sqlite:///{Path('results') / preset / 'mlflow.db'}"
+    from .layout import Layout
+
+    return Layout(preset).mlflow_uri()
 
 
 def experiment_name(preset: str) -> str:

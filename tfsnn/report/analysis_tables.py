@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .results import cite_note, cited, cited_cell, load, run_id, seeds_cell
 from .table import Table, text_cell, value_cell
-from .tables import OURS, _stand_in_note, builder
+from .notes import OURS, stand_in_note
 
 RAW = ".4g"      # gradient lengths
 COS = ".4f"      # cosines
@@ -21,7 +21,6 @@ def _text(path: str, text: str):
     return cell
 
 
-@builder("table5")
 def table5(spec: dict, preset: str) -> Table:
     targets = spec["targets"]
     cols = []
@@ -41,11 +40,10 @@ def table5(spec: dict, preset: str) -> Table:
         t.add(Method=g["label"], Source=OURS, **cells)
     split = load(spec["rows"][0]["seenn"][0])["split"]
     t.notes += [f"Columns are target average exit steps; thresholds found on the {split} split, accuracy and the "
-                f"average exit step reached on the test split."] + _stand_in_note(spec["rows"]) + cite_note(rows)
+                f"average exit step reached on the test split."] + stand_in_note(spec["rows"]) + cite_note(rows)
     return t
 
 
-@builder("table8")
 def table8(spec: dict, preset: str) -> Table:
     T = spec["T"]
     archs = [c["arch"] for c in spec["columns"]]
@@ -56,11 +54,10 @@ def table8(spec: dict, preset: str) -> Table:
     rows = cited("table8")
     for r in rows:
         t.add(Method=r["method"], Source="cited", **{a: cited_cell(r, a) for a in archs})
-    t.notes += [f"Accuracy at T={T}."] + _stand_in_note([c["sdt"] for c in spec["columns"]]) + cite_note(rows)
+    t.notes += [f"Accuracy at T={T}."] + stand_in_note([c["sdt"] for c in spec["columns"]]) + cite_note(rows)
     return t
 
 
-@builder("table13")
 def table13(spec: dict, preset: str) -> Table:
     w, x = "||dL/dW|| (conv)", "mean ||dL/dx_i||"
     t = Table("table13", "Table 13: gradient statistics of models trained by SDT and MTT", preset,
@@ -76,11 +73,10 @@ def table13(spec: dict, preset: str) -> Table:
     d = load(spec["rows"][0]["gradients"][0])
     t.notes += [f"Gradient of the mean loss over the {d['samples']} training samples (no augmentation, eval-mode "
                 f"BN) at uniform T={d['T']}; input gradients per sample, averaged."] + cite_note(rows)
-    t.notes += _stand_in_note(spec["rows"])
+    t.notes += stand_in_note(spec["rows"])
     return t
 
 
-@builder("gradcos")
 def gradcos(spec: dict, preset: str) -> Table:
     t_a, t_b = spec["ts"]
     t = Table("gradcos", f"Cosine similarity of weight gradients at T={t_a} and T={t_b} (4.2)", preset,
@@ -95,11 +91,10 @@ def gradcos(spec: dict, preset: str) -> Table:
         t.add(Model=r["method"], Source="cited", mean=cited_cell(r, "mean"))
     d = load(spec["rows"][0]["gradcos"][0])
     t.notes += [f"Over {len(d['values'])} training batches, train-mode BN, all conv and linear weights."]
-    t.notes += cite_note(rows) + _stand_in_note(spec["rows"])
+    t.notes += cite_note(rows) + stand_in_note(spec["rows"])
     return t
 
 
-@builder("search")
 def search_table(spec: dict, preset: str) -> Table:
     T_g = spec["T_g"]
     cols = ["Dataset", "K", "c", "R² fit", "r validation", "found config", "found acc", f"uniform T={T_g} acc",
@@ -129,11 +124,10 @@ def search_table(spec: dict, preset: str) -> Table:
     t.notes += [f"acc(t) = sum K_i sqrt(log2 t_i) + c fitted on {est['n_fit']} random configurations and validated "
                 f"on {est['n_val']} ({est['split']} split, {est['repeats']} BN calibration(s) per configuration); "
                 f"the search maximises the estimate under sum t_i R_i <= EC_{T_g}; accuracies measured on the test "
-                f"split. SOPs: synaptic operations per sample."] + cite_note(rows) + _stand_in_note(spec["rows"])
+                f"split. SOPs: synaptic operations per sample."] + cite_note(rows) + stand_in_note(spec["rows"])
     return t
 
 
-@builder("calbatches")
 def calbatches(spec: dict, preset: str) -> Table:
     path = spec["group"]["calbatches"][0]
     d = load(path)
@@ -144,5 +138,5 @@ def calbatches(spec: dict, preset: str) -> Table:
         t.add(batches=str(row["batches"]), accuracy=value_cell(row["values"], [rid] * len(row["values"])),
               min=_cell(path, row["min"]), max=_cell(path, row["max"]))
     t.notes += [f"{d['repeats']} calibrations per count on different training batches; accuracy mean±std over them. "
-                f"4.3.2 states that 10 batches suffice (no data shown)."] + _stand_in_note([spec["group"]])
+                f"4.3.2 states that 10 batches suffice (no data shown)."] + stand_in_note([spec["group"]])
     return t

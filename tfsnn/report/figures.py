@@ -2,21 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 from ..io import atomic_path, write_json
 from .results import accuracy, load, run_id
 from .table import PERCENT
 
-BUILDERS: dict[str, Callable] = {}
 DPI = 200
-
-
-def figure(name: str):
-    def wrap(fn):
-        BUILDERS[name] = fn
-        return fn
-    return wrap
 
 
 def _style():
@@ -33,18 +24,21 @@ def _style():
     return plt, sns
 
 
-def build_figure(name: str, spec: dict, preset: str, prefix: str | Path) -> list[Path]:
-    if name not in BUILDERS:
-        raise KeyError(f"no figure named {name!r}; figures: {', '.join(sorted(BUILDERS))}")
+def build_figure(name: str, spec: dict, preset: str, prefix: str | Path, modules: tuple[str, ...] = ()) -> list[Path]:
+    """Figure ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) as PNG, PDF and a provenance sidecar."""
+    from ..pipeline.targets import get
+
+    build = get(name, "figure", modules).build
     plt, sns = _style()
-    fig, runs, title = BUILDERS[name](spec, plt, sns)
+    fig, runs, title = build(spec, plt, sns)
     fig.suptitle(f"{title} (preset: {preset})", fontsize="medium")
     prefix = Path(prefix)
     paths = []
     for ext in (".png", ".pdf"):
         path = prefix.with_suffix(ext)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext[1:])
+            # no creation date in the PDF: the same results draw the same bytes
+            fig.savefig(tmp, format=ext[1:], metadata={"CreationDate": None} if ext == ".pdf" else None)
         paths.append(path)
     plt.close(fig)
     prov = Path(f"{prefix}.provenance.json")
@@ -52,7 +46,6 @@ def build_figure(name: str, spec: dict, preset: str, prefix: str | Path) -> list
     return paths + [prov]
 
 
-@figure("fig4")
 def fig4(spec: dict, plt, sns):
     from ..temporal import ttm_groups
 
@@ -83,7 +76,6 @@ def fig4(spec: dict, plt, sns):
     return fig, [], "Fig. 4: TTM grouping (Eq. 8)"
 
 
-@figure("fig7b")
 def fig7b(spec: dict, plt, sns):
     fig, ax = plt.subplots(figsize=(5, 3.6))
     runs = []
@@ -98,7 +90,6 @@ def fig7b(spec: dict, plt, sns):
     return fig, runs, "Fig. 7B: accuracy by granularity g"
 
 
-@figure("fig7c")
 def fig7c(spec: dict, plt, sns):
     fig, ax = plt.subplots(figsize=(5, 3.6))
     T = str(spec["T"])
@@ -134,12 +125,10 @@ def _noise(spec: dict, plt, sns, title: str):
     return fig, runs, title + f" (mean, min-max band over {d['repeats']} draws)"
 
 
-@figure("fig5")
 def fig5(spec: dict, plt, sns):
     return _noise(spec, plt, sns, "Fig. 5: Gaussian noise on the weights")
 
 
-@figure("fig6")
 def fig6(spec: dict, plt, sns):
     return _noise(spec, plt, sns, "Fig. 6: Gaussian noise on the inputs")
 
@@ -160,17 +149,14 @@ def _estimate(spec: dict, plt, sns, title: str):
     return fig, [d["run_id"]], title
 
 
-@figure("fig7a")
 def fig7a(spec: dict, plt, sns):
     return _estimate(spec, plt, sns, "Fig. 7A: estimated vs measured accuracy (CIFAR100)")
 
 
-@figure("fig8")
 def fig8(spec: dict, plt, sns):
     return _estimate(spec, plt, sns, "Fig. 8: estimated vs measured accuracy (CIFAR10)")
 
 
-@figure("fig9")
 def fig9(spec: dict, plt, sns):
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3.4))
     runs = []

@@ -67,15 +67,19 @@ def run_protocol(eval_path: str | Path) -> str:
     return f"{DESCRIPTION[p['epoch_selection']]}, {cal}"
 
 
-def protocol_note(spec: dict) -> list[str]:
-    """One note naming the protocol behind the table's run cells, with how many runs followed each."""
-    from ..pipeline.plan import _files
+def protocol_note(spec: dict, layout) -> list[str]:
+    """One note naming the protocol behind the table's run cells, with how many runs followed each.
 
-    evals = sorted({str(Path(f).parent / "eval.json") for f in _files(spec) if "/runs/" in f})
+    ``layout`` (a :class:`tfsnn.layout.Layout`) finds each run's ``eval.json`` from the run ids that the
+    spec's result files record."""
+    from ..pipeline.plan import spec_files
+
+    runs = sorted({load(f)["run_id"] for f in spec_files(spec)})
     counts: dict[str, int] = {}
-    for f in evals:
-        if Path(f).is_file():
-            key = run_protocol(f)
+    for rid in runs:
+        path = layout.eval_file(rid)
+        if Path(path).is_file():
+            key = run_protocol(path)
             counts[key] = counts.get(key, 0) + 1
     if not counts:
         return []

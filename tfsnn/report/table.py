@@ -5,12 +5,12 @@ mean for one seed). Every cell records the run ids it came from; cited cells rec
 """
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..io import write_json, write_text
 
@@ -61,31 +61,42 @@ def text_cell(text: str, cited: str | None = None) -> Cell:
 
 @dataclass
 class Table:
+    """A table as two aligned DataFrames (columns: the table's columns, one row per ``add``).
+
+    ``cells`` holds the ``Cell`` objects (values per seed, run ids, citation): the provenance sidecar is
+    written from it. ``frame`` holds the strings the CSV, Markdown and LaTeX files show, rendered from
+    ``cells`` when asked for (so a cell changed after ``add`` shows its final value).
+    """
+
     name: str
     title: str
     preset: str
     columns: list[str]
-    rows: list[dict[str, Cell]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cells: pd.DataFrame = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.cells = pd.DataFrame(columns=self.columns, dtype=object)
 
     def add(self, **cells: Cell | str) -> None:
         row = {k: (v if isinstance(v, Cell) else text_cell(str(v))) for k, v in cells.items()}
         unknown = set(row) - set(self.columns)
         if unknown:
             raise KeyError(f"{self.name}: no column {sorted(unknown)}")
-        self.rows.append(row)
+        self.cells.loc[len(self.cells)] = [row.get(c, text_cell(MISSING)) for c in self.columns]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rendered strings, exactly as the files show them."""
+        return self.cells.map(Cell.render).astype(str)
 
     def grid(self) -> list[list[str]]:
-        return [[row.get(c, text_cell(MISSING)).render() for c in self.columns] for row in self.rows]
+        return self.frame.to_numpy().tolist()
 
     # ------------------------------------------------------------------ writers
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(self.columns)
-        w.writerows(self.grid())
-        return buf.getvalue()
+        return self.frame.to_csv(index=False, lineterminator="\n")
 
     def to_markdown(self) -> str:
         lines = [f"**{self.title}** (preset: {self.preset})", "",
@@ -113,11 +124,9 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def provenance(self) -> dict[str, Any]:
-        cells = {}
-        for i, row in enumerate(self.rows):
-            for col, cell in row.items():
-                if cell.runs or cell.cited:
-                    cells[f"{i}|{col}"] = {"runs": cell.runs, "values": cell.values, "cited": cell.cited}
+        cells = {f"{i}|{col}": {"runs": cell.runs, "values": cell.values, "cited": cell.cited}
+                 for i, row in enumerate(self.cells.to_dict("records")) for col, cell in row.items()
+                 if cell.runs or cell.cited}
         return {"table": self.name, "preset": self.preset, "columns": self.columns, "cells": cells}
 
     def write(self, prefix: str | Path) -> list[Path]:

@@ -1,31 +1,23 @@
-"""Builders of the paper's tables from run result files (specs come from :mod:`tfsnn.pipeline.plan`).
+"""Builders of the paper's tables from run result files (each named by its declaration in
+:mod:`tfsnn.pipeline.paper`, which also makes its spec).
 
 No number is typed here: run cells come from ``eval*.json`` files, cited cells from ``cited.yaml``,
 structure cells from instantiated models.
 """
 from __future__ import annotations
 
-from typing import Callable
-
+from .notes import OURS, seed_note, stand_in_note
 from .results import cite_note, cited, cited_cell, protocol_note, seeds_cell
 from .table import Table, text_cell
 
-OURS = "this preset"
-BUILDERS: dict[str, Callable[[dict, str], Table]] = {}
 
+def build_table(name: str, spec: dict, preset: str, modules: tuple[str, ...] = ()) -> Table:
+    """Table ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) from its spec, with the protocol note."""
+    from ..layout import Layout
+    from ..pipeline.targets import get
 
-def builder(name: str):
-    def wrap(fn):
-        BUILDERS[name] = fn
-        return fn
-    return wrap
-
-
-def build_table(name: str, spec: dict, preset: str) -> Table:
-    if name not in BUILDERS:
-        raise KeyError(f"no table named {name!r}; tables: {', '.join(sorted(BUILDERS))}")
-    table = BUILDERS[name](spec, preset)
-    table.notes += protocol_note(spec)
+    table = get(name, "table", modules).build(spec, preset)
+    table.notes += protocol_note(spec, Layout(preset))
     return table
 
 
@@ -33,19 +25,6 @@ def _cols(ts) -> list[str]:
     return [f"T={T}" for T in ts]
 
 
-def _stand_in_note(groups: list[dict]) -> list[str]:
-    pairs = sorted({(g["dataset"], g["stand_in"]) for g in groups if g["dataset"].lower() != g["stand_in"]})
-    if not pairs:
-        return []
-    return ["Datasets of this preset: " + ", ".join(f"{d} -> {s}" for d, s in pairs) + "."]
-
-
-def _seed_note(groups: list[dict]) -> list[str]:
-    ns = sorted({len(g["evals"]) for g in groups})
-    return [f"Run cells: mean±std over {'/'.join(map(str, ns))} seed(s) (no ± for one seed)."]
-
-
-@builder("table1")
 def table1(spec: dict, preset: str) -> Table:
     ts = spec["ts"]
     t = Table("table1", "Table 1: inference accuracy of NMT vs SDT", preset, ["Method", *_cols(ts), "Source"])
@@ -60,7 +39,7 @@ def table1(spec: dict, preset: str) -> Table:
         t.add(Method=r["method"], Source="cited", **{f"T={T}": cited_cell(r, T) for T in ts})
     t.notes += [f"SDT: one model trained at T={max(ts)}, tested at every T; SDT*: one model per T, trained "
                 f"and tested at that T; NMT: one T per forward pass for the whole network."]
-    t.notes += _stand_in_note([spec["sdt"]]) + _seed_note([spec["sdt"], spec["nmt"]]) + cite_note(rows)
+    t.notes += stand_in_note([spec["sdt"]]) + seed_note([spec["sdt"], spec["nmt"]]) + cite_note(rows)
     return t
 
 
@@ -81,18 +60,16 @@ def _method_rows(t: Table, name: str, groups: list[dict], ts, dataset_col: bool,
     return all_cited
 
 
-@builder("table2")
 def table2(spec: dict, preset: str) -> Table:
     ts = spec["ts"]
     t = Table("table2", "Table 2: comparison with existing works on static image datasets", preset,
               ["Dataset", "Method", "Architecture", *_cols(ts), "Source"])
     rows = _method_rows(t, "table2", spec["groups"], ts, dataset_col=True, arch_col=True)
-    t.notes += _stand_in_note(spec["groups"]) + _seed_note(spec["groups"]) + cite_note(rows)
+    t.notes += stand_in_note(spec["groups"]) + seed_note(spec["groups"]) + cite_note(rows)
     t.notes += ["† introduces additional floating-point multiplications (as marked in the paper)."]
     return t
 
 
-@builder("table4")
 def table4(spec: dict, preset: str) -> Table:
     ts, dvs_ts = spec["ts"], spec.get("dvs_ts", [])
     all_ts = sorted(set(ts) | set(dvs_ts))
@@ -109,11 +86,10 @@ def table4(spec: dict, preset: str) -> Table:
                 t.add(Dataset=g["dataset"], Model=r["arch"], Method=r["method"], Source="cited",
                       **{f"T={T}": cited_cell(r, T) for T in steps})
     groups = spec["groups"] + spec.get("dvs_groups", [])
-    t.notes += _stand_in_note(groups) + _seed_note(groups) + cite_note(cited_rows)
+    t.notes += stand_in_note(groups) + seed_note(groups) + cite_note(cited_rows)
     return t
 
 
-@builder("table3")
 def table3(spec: dict, preset: str) -> Table:
     T = spec["T"]
     t = Table("table3", "Table 3: comparison with existing works on DVS datasets", preset,
@@ -130,12 +106,11 @@ def table3(spec: dict, preset: str) -> Table:
             cell.best = max(cell.values)
         t.add(Dataset=g["dataset"], Method=g["label"], Architecture=g["arch"], T=str(T), Accuracy=cell, Source=OURS)
     t.notes += ["Accuracy: mean±std over seeds (best seed in brackets)."]
-    t.notes += _stand_in_note(spec["groups"]) + cite_note(cited_rows)
+    t.notes += stand_in_note(spec["groups"]) + cite_note(cited_rows)
     t.notes += ["† introduces additional floating-point multiplications (as marked in the paper)."]
     return t
 
 
-@builder("table7")
 def table7(spec: dict, preset: str) -> Table:
     T = spec["T"]
     t = Table("table7", "Table 7: N-MNIST test accuracy", preset, ["Method", "GPU", "Speck2e Devkit", "Source"])
@@ -147,7 +122,7 @@ def table7(spec: dict, preset: str) -> Table:
               Source="cited")
     t.notes += [f"GPU column: accuracy at T={T} in this preset's runs (on whatever device ran them). The "
                 f"asynchronous-chip column needs a Speck2e devkit: it is not measured, never estimated."]
-    t.notes += _deployment_notes(spec) + _stand_in_note(spec["rows"]) + cite_note(rows)
+    t.notes += _deployment_notes(spec) + stand_in_note(spec["rows"]) + cite_note(rows)
     return t
 
 
@@ -161,7 +136,7 @@ def _deployment_notes(spec: dict) -> list[str]:
             f"locked (statistics frozen, only its scale trains; nothing left to calibrate); (3) fine-tuning from (2) "
             f"for {ft['epochs']} epochs ({ft['optimizer']}, lr {ft['lr']}, weight decay {ft['weight_decay']}) with "
             f"SDT (SDT row) or MTT (MTT row: s={r['s']}, every stage's t_i uniform in [{r['t_min']}, {T}]).",
-            *_seed_note(spec["rows"]),
+            *seed_note(spec["rows"]),
             "Neuron (tfsnn.iaf, the official sinabs IAFSqueeze with MultiSpike and MembraneSubtract): integrate-and-"
             "fire without leak, several spikes per step (floor(v / V_th)), reset by subtraction, membrane floored at "
             "-1; surrogate gradient sinabs' SingleExponential." if r["neuron"] == "iaf_multispike" else
@@ -178,26 +153,22 @@ def _sequence_table(name: str, title: str, spec: dict, preset: str) -> Table:
         t.add(Method=g["label"], Network=g["arch"], Accuracy=seeds_cell(g["evals"], T), Source=OURS)
     t.notes += [f"Evaluated with every layer at the input's length T={T}. SDT trains every layer at T={T}; "
                 f"MTT samples monotonically non-increasing configurations whose first layer runs at T={T} (A.12)."]
-    t.notes += _stand_in_note(spec["rows"]) + _seed_note(spec["rows"]) + cite_note(rows)
+    t.notes += stand_in_note(spec["rows"]) + seed_note(spec["rows"]) + cite_note(rows)
     return t
 
 
-@builder("table14")
 def table14(spec: dict, preset: str) -> Table:
     return _sequence_table("table14", "Table 14: results on seqMNIST", spec, preset)
 
 
-@builder("table15")
 def table15(spec: dict, preset: str) -> Table:
     return _sequence_table("table15", "Table 15: results on Spiking Heidelberg Digits", spec, preset)
 
 
-@builder("table16")
 def table16(spec: dict, preset: str) -> Table:
     return _sequence_table("table16", "Table 16: results on Spiking Speech Commands", spec, preset)
 
 
-@builder("table6")
 def table6(spec: dict, preset: str) -> Table:
     ts = spec["ts"]
     t = Table("table6", "Table 6: MTT vs ANN-SNN conversion on CIFAR100, ResNet-18", preset,
@@ -206,21 +177,19 @@ def table6(spec: dict, preset: str) -> Table:
     t.notes += ["Uniform T beyond T_max runs every stage at T (no TTM); one causal pass gives every T."]
     if spec.get("augmentation"):
         t.notes.append(spec["augmentation"])
-    t.notes += _stand_in_note(spec["groups"]) + cite_note(rows)
+    t.notes += stand_in_note(spec["groups"]) + cite_note(rows)
     return t
 
 
-@builder("table9")
 def table9(spec: dict, preset: str) -> Table:
     ts = spec["ts"]
     t = Table("table9", "Table 9: accuracy of VGG on CIFAR100", preset,
               ["Method", "Architecture", *_cols(ts), "Source"])
     rows = _method_rows(t, "table9", spec["groups"], ts, dataset_col=False, arch_col=True)
-    t.notes += _stand_in_note(spec["groups"]) + _seed_note(spec["groups"]) + cite_note(rows)
+    t.notes += stand_in_note(spec["groups"]) + seed_note(spec["groups"]) + cite_note(rows)
     return t
 
 
-@builder("table11")
 def table11(spec: dict, preset: str) -> Table:
     budgets = sorted({c["budget"] for c in spec["cells"]})
     s_values = sorted({c["s"] for c in spec["cells"]})
@@ -234,11 +203,10 @@ def table11(spec: dict, preset: str) -> Table:
     for r in rows:
         t.add(s=str(r["s"]), Source="cited", **{f"e×s={b}": cited_cell(r, b) for b in budgets})
     t.notes += ["Each cell is its own run: epochs = budget / s, so every cell has its own cosine schedule."]
-    t.notes += _stand_in_note([spec["cells"][0]]) + cite_note(rows)
+    t.notes += stand_in_note([spec["cells"][0]]) + cite_note(rows)
     return t
 
 
-@builder("table12")
 def table12(spec: dict, preset: str) -> Table:
     ts, g = spec["ts"], spec["group"]
     t = Table("table12", "Table 12: test accuracy of one model with two kinds of BN statistics", preset,
@@ -249,11 +217,10 @@ def table12(spec: dict, preset: str) -> Table:
     for r in rows:
         t.add(Method=r["method"], Source="cited", **{f"T={T}": cited_cell(r, T) for T in ts})
     t.notes += [f"Recalculated: BN calibrated at each uniform T, {spec['repeats']} times on other training "
-                f"batches, accuracies averaged (A.7)."] + _stand_in_note([g]) + cite_note(rows)
+                f"batches, accuracies averaged (A.7)."] + stand_in_note([g]) + cite_note(rows)
     return t
 
 
-@builder("table10")
 def table10(spec: dict, preset: str) -> Table:
     from .structure import describe
 
@@ -274,13 +241,7 @@ def table10(spec: dict, preset: str) -> Table:
     return t
 
 
-@builder("claims")
 def claims(spec: dict, preset: str) -> Table:
     from .claims import check_claims
 
     return check_claims(spec, preset)
-
-
-
-
-from . import analysis_tables  # noqa: E402,F401  (registers the analysis tables)

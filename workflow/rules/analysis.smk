@@ -4,26 +4,26 @@
 
 rule analyze:
     input:
-        model="results/{preset}/runs/{run}/model.pt",
-        extra=lambda w: PLAN.analysis_inputs(w.run, w.analysis),
+        model=L.model_file("{run}"),
+        reads=analysis_reads,
     output:
-        "results/{preset}/runs/{run}/analysis-{analysis}.json",
-    params:
-        args=lambda w: " ".join(PLAN.analysis_args(w.analysis)),
-        estimator=lambda w, input: f"--estimator {input.extra}" if input.extra else "",
-        root=lambda w: run_cfg(w).data_root,
-        device=lambda w: run_cfg(w).device,
-    wildcard_constraints:
-        analysis="|".join(Plan.ANALYSES),
-    threads: config.get("train_threads", 2)
-    resources:
-        gpu=GPU,
-        mem_mb=resource("evaluate", "mem_mb", 4000),
-        runtime=resource("evaluate", "runtime", 30),
+        L.analysis_file("{run}", "{analysis}"),
     log:
-        "results/{preset}/logs/analysis/{run}-{analysis}.log",
+        L.log("analysis", "{run}-{analysis}"),
+    wildcard_constraints:
+        analysis="|".join(re.escape(name) for name in ANALYSES),
     conda:
         "../envs/tfsnn.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=resource("evaluate", "mem_mb"),
+        runtime=resource("evaluate", "runtime"),
+    params:
+        args=analysis_args,
+        reads=analysis_read_flags,
+        root=run_root,
+        device=run_device,
     shell:
-        "OMP_NUM_THREADS={threads} python -m tfsnn analyze {params.args} {params.estimator} --model {input.model}"
+        "OMP_NUM_THREADS={threads} python -m tfsnn analyze {params.args} {params.reads} --model {input.model}"
         " --data-root {params.root} --device {params.device} --out {output} > {log} 2>&1"

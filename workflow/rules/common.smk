@@ -1,4 +1,5 @@
-# The plan: which runs, evaluations and files each target needs (tfsnn.pipeline.plan).
+# The plan: which runs, evaluations and files each target needs (tfsnn.pipeline.plan), and the
+# named functions the rules call. Paths come from tfsnn.layout (L: the rules' wildcard patterns).
 import json
 import os
 import re
@@ -7,8 +8,10 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
+from tfsnn.analysis.registry import ANALYSES
 from tfsnn.errors import TfsnnError
-from tfsnn.pipeline.plan import TARGETS, Plan
+from tfsnn.layout import Layout
+from tfsnn.pipeline.plan import Plan
 
 try:
     PLAN = Plan(config)
@@ -16,6 +19,7 @@ except TfsnnError as e:
     raise WorkflowError(f"config error: {e}")
 
 PRESET = config["preset"]
+L = Layout("{preset}")  # path patterns of the rules
 # Jobs run `python -m tfsnn`: the interpreter running snakemake (or the rule's conda env, which
 # comes first on PATH under --use-conda), with tfsnn importable from this repository.
 _env = os.environ
@@ -23,12 +27,18 @@ _env.update(
     PATH=os.pathsep.join([os.path.dirname(sys.executable), _env.get("PATH", "")]),
     PYTHONPATH=os.pathsep.join([workflow.basedir, _env.get("PYTHONPATH", "")]),
 )
-MLFLOW_URI = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///results/{PRESET}/mlflow.db"
-GPU = 1 if config.get("gpu", False) else 0
-TRAIN_PROCS = config.get("train_gpus", 1)
+MLFLOW_URI = os.environ.get("MLFLOW_TRACKING_URI") or PLAN.layout.mlflow_uri()
+GPU = 1 if config["gpu"] else 0
+THREADS = config["train_threads"]
+TRAIN_PROCS = config["train_gpus"]
 # One process per GPU: a multi-GPU training job is one torchrun on one node (DDP, tfsnn.distributed).
-TFSNN_TRAIN = "python -m tfsnn" if TRAIN_PROCS == 1 else f"torchrun --standalone --nproc_per_node {TRAIN_PROCS} -m tfsnn"
-RESOURCES = config.get("resources", {})
+TFSNN_TRAIN = (
+    "python -m tfsnn" if TRAIN_PROCS == 1 else f"torchrun --standalone --nproc_per_node {TRAIN_PROCS} -m tfsnn"
+)
+RESOURCES = config["resources"]
+TARGET_MODULES = " ".join(f"--target-module {m}" for m in config["target_modules"])
+TABLES = [name for name, t in PLAN.targets.items() if t.kind == "table"]
+FIGURES = [name for name, t in PLAN.targets.items() if t.kind == "figure"]
 DATASET_ROOTS = {d["name"]: d["root"] for d in config["datasets"].values()}
 
 
@@ -49,14 +59,63 @@ def run_cfg(wildcards):
     return PLAN.runs[wildcards.run]
 
 
+def run_root(wildcards):
+    return run_cfg(wildcards).data_root
+
+
+def run_device(wildcards):
+    return run_cfg(wildcards).device
+
+
+def run_workers(wildcards):
+    return run_cfg(wildcards).workers
+
+
+def run_manifest(wildcards):
+    """The manifest of the run's dataset (prepare_data)."""
+    return PLAN.layout.data_manifest(run_cfg(wildcards).dataset)
+
+
+def dataset_root(wildcards):
+    return DATASET_ROOTS[wildcards.dataset]
+
+
 def parent_model(wildcards):
     """The model a fine-tuning run starts from (its init_from run's model.pt, Table 7), or nothing."""
-    parent = PLAN.runs[wildcards.run].init_from
-    return [] if parent is None else [f"{PLAN.run_dir(parent)}/model.pt"]
+    parent = run_cfg(wildcards).init_from
+    return [] if parent is None else [PLAN.layout.model_file(parent)]
 
 
-def resource(step, key, default):
-    return RESOURCES.get(step, {}).get(key, default)
+def eval_args(wildcards):
+    return " ".join(PLAN.eval_args(wildcards.kind))
+
+
+def analysis_args(wildcards):
+    """The analysis subcommand and its parameters, as the preset sets them (tfsnn.analysis.registry)."""
+    return " ".join(PLAN.analysis_args(wildcards.analysis))
+
+
+def analysis_reads(wildcards):
+    """Results of other analyses of the run that this analysis reads (the search reads the estimator)."""
+    return PLAN.analysis_inputs(wildcards.run, wildcards.analysis)
+
+
+def analysis_read_flags(wildcards, input):
+    reads = ANALYSES[wildcards.analysis].reads
+    return " ".join(f"--{name} {path}" for name, path in zip(reads, input.reads))
+
+
+def target_inputs(wildcards):
+    """Every result file a table or figure reads (from its declaration's spec)."""
+    return PLAN.inputs(wildcards.name)
+
+
+def target_caption(wildcards):
+    return PLAN.caption(wildcards.name)
+
+
+def resource(step, key):
+    return RESOURCES[step][key]
 
 
 def spec_json(wildcards):

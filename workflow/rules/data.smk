@@ -4,27 +4,27 @@
 
 rule prepare_data:
     output:
-        "results/{preset}/data/{dataset}.json",
-    params:
-        root=lambda w: DATASET_ROOTS[w.dataset],
+        L.data_manifest("{dataset}"),
     log:
-        "results/{preset}/logs/prepare/{dataset}.log",
+        L.log("prepare", "{dataset}"),
     conda:
         "../envs/tfsnn.yaml"
+    params:
+        root=dataset_root,
     shell:
         "python -m tfsnn prepare {wildcards.dataset} --root {params.root} --manifest {output} > {log} 2>&1"
 
 
 rule mlflow_store:
     output:
-        "results/{preset}/mlflow.ready",
-    params:
-        uri=MLFLOW_URI,
+        L.mlflow_file("ready"),
     log:
-        "results/{preset}/logs/mlflow_store.log",
+        L.log("mlflow", "store"),
     localrule: True
     conda:
         "../envs/tfsnn.yaml"
+    params:
+        uri=MLFLOW_URI,
     shell:
         "python -m tfsnn mlflow-init --preset {wildcards.preset} --tracking-uri {params.uri} --stamp {output}"
         " > {log} 2>&1"

@@ -3,22 +3,22 @@
 
 rule evaluate:
     input:
-        "results/{preset}/runs/{run}/model.pt",
+        L.model_file("{run}"),
     output:
-        "results/{preset}/runs/{run}/eval-{kind}.json",
-    params:
-        args=lambda w: " ".join(PLAN.eval_args(w.kind)),
-        root=lambda w: run_cfg(w).data_root,
-        device=lambda w: run_cfg(w).device,
-    threads: config.get("train_threads", 2)
-    resources:
-        gpu=GPU,
-        mem_mb=resource("evaluate", "mem_mb", 4000),
-        runtime=resource("evaluate", "runtime", 30),
+        L.extra_eval("{run}", "{kind}"),
     log:
-        "results/{preset}/logs/evaluate/{run}-{kind}.log",
+        L.log("evaluate", "{run}-{kind}"),
     conda:
         "../envs/tfsnn.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=resource("evaluate", "mem_mb"),
+        runtime=resource("evaluate", "runtime"),
+    params:
+        args=eval_args,
+        root=run_root,
+        device=run_device,
     shell:
         "OMP_NUM_THREADS={threads} python -m tfsnn eval --model {input} {params.args} --data-root {params.root} --device {params.device}"
         " --out {output} > {log} 2>&1"

@@ -1,32 +1,31 @@
 # Figures from result files: PNG, PDF and a provenance sidecar.
 
-FIGURES = [t for t, (kind, _) in PLAN.targets.items() if kind == "figure"]
-
 
 rule figure:
     input:
-        lambda w: PLAN.inputs(w.name),
+        target_inputs,
     output:
         png=report(
-            "figures/{preset}/{name}.png",
+            L.figure_files("{name}")[0],
             caption="../report/target.rst",
             category="Figures",
             labels={"target": "{name}"},
         ),
-        pdf="figures/{preset}/{name}.pdf",
-        provenance="figures/{preset}/{name}.provenance.json",
-    params:
-        spec=spec_json,
-        caption=lambda w: TARGETS[w.name][1],
-        uri=MLFLOW_URI,
-        out=out_prefix,
+        pdf=L.figure_files("{name}")[1],
+        provenance=L.figure_files("{name}")[2],
+    log:
+        L.log("figures", "{name}"),
     wildcard_constraints:
         name="|".join(FIGURES),
-    log:
-        "results/{preset}/logs/figures/{name}.log",
     localrule: True
     conda:
         "../envs/tfsnn.yaml"
+    params:
+        spec=spec_json,
+        caption=target_caption,
+        modules=TARGET_MODULES,
+        uri=MLFLOW_URI,
+        out=out_prefix,
     shell:
         "python -m tfsnn figure {wildcards.name} --spec {params.spec} --preset {wildcards.preset}"
-        " --out {params.out} --tracking-uri {params.uri} > {log} 2>&1"
+        " --out {params.out} --tracking-uri {params.uri} {params.modules} > {log} 2>&1"

@@ -8,8 +8,8 @@ for _target in PLAN.targets:
     rule:
         name:
             _target
+        default_target: False
         input:
             PLAN.outputs(_target),
             PLAN.inputs(_target),
         localrule: True
-        default_target: False

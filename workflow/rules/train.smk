@@ -3,30 +3,30 @@
 
 rule train:
     input:
-        data=lambda w: f"results/{w.preset}/data/{PLAN.runs[w.run].dataset}.json",
-        mlflow="results/{preset}/mlflow.ready",
+        data=run_manifest,
+        mlflow=L.mlflow_file("ready"),
         parent=parent_model,
     output:
-        model="results/{preset}/runs/{run}/trained.pt",
-        history="results/{preset}/runs/{run}/train.json",
+        model=L.trained_model("{run}"),
+        history=L.train_file("{run}"),
+    log:
+        L.log("train", "{run}"),
+    conda:
+        "../envs/tfsnn.yaml"
+    threads: THREADS * TRAIN_PROCS
+    resources:
+        gpu=GPU * TRAIN_PROCS,
+        mem_mb=resource("train", "mem_mb"),
+        runtime=resource("train", "runtime"),
     params:
         settings=run_settings,
-        root=lambda w: run_cfg(w).data_root,
-        device=lambda w: run_cfg(w).device,
-        workers=lambda w: run_cfg(w).workers,
+        root=run_root,
+        device=run_device,
+        workers=run_workers,
         uri=MLFLOW_URI,
         out=out_dir,
         launch=TFSNN_TRAIN,
-        omp=config.get("train_threads", 2),
-    threads: config.get("train_threads", 2) * TRAIN_PROCS
-    resources:
-        gpu=GPU * TRAIN_PROCS,
-        mem_mb=resource("train", "mem_mb", 4000),
-        runtime=resource("train", "runtime", 30),
-    log:
-        "results/{preset}/logs/train/{run}.log",
-    conda:
-        "../envs/tfsnn.yaml"
+        omp=THREADS,
     shell:
         "OMP_NUM_THREADS={params.omp} {params.launch} train --stage train --settings {params.settings} --expect-run-id {wildcards.run}"
         " --data-root {params.root} --device {params.device} --workers {params.workers}"
@@ -35,25 +35,25 @@ rule train:
 
 rule calibrate:
     input:
-        model="results/{preset}/runs/{run}/trained.pt",
-        history="results/{preset}/runs/{run}/train.json",
+        model=L.trained_model("{run}"),
+        history=L.train_file("{run}"),
     output:
-        model="results/{preset}/runs/{run}/model.pt",
-        result="results/{preset}/runs/{run}/eval.json",
-    params:
-        root=lambda w: run_cfg(w).data_root,
-        device=lambda w: run_cfg(w).device,
-        uri=MLFLOW_URI,
-        out=out_dir,
-    threads: config.get("train_threads", 2)
-    resources:
-        gpu=GPU,
-        mem_mb=resource("evaluate", "mem_mb", 4000),
-        runtime=resource("evaluate", "runtime", 30),
+        model=L.model_file("{run}"),
+        result=L.eval_file("{run}"),
     log:
-        "results/{preset}/logs/calibrate/{run}.log",
+        L.log("calibrate", "{run}"),
     conda:
         "../envs/tfsnn.yaml"
+    threads: THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=resource("evaluate", "mem_mb"),
+        runtime=resource("evaluate", "runtime"),
+    params:
+        root=run_root,
+        device=run_device,
+        uri=MLFLOW_URI,
+        out=out_dir,
     shell:
         "OMP_NUM_THREADS={threads} python -m tfsnn calibrate --run-dir {params.out} --data-root {params.root} --device {params.device}"
         " --preset {wildcards.preset} --tracking-uri {params.uri} > {log} 2>&1"

@@ -1,0 +1,72 @@
+"""Targets and analyses are declared once: the plan, the CLI, the rules and the captions come from the
+declarations, and a new table needs nothing but its declaration."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tfsnn.analysis.registry import ANALYSES
+from tfsnn.cli import build_parser
+from tfsnn.layout import Layout
+from tfsnn.pipeline import targets as registry
+from tfsnn.pipeline.plan import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def preset(name: str) -> dict:
+    return yaml.safe_load((ROOT / "config" / ("config.yaml" if name == "smoke" else f"{name}.yaml")).read_text())
+
+
+def test_every_declared_target_has_a_caption_a_builder_and_its_outputs():
+    targets = registry.load()
+    assert len(targets) == 28
+    plan = Plan(preset("smoke"))
+    for name, t in targets.items():
+        assert t.kind in ("table", "figure") and t.caption and callable(t.build), name
+        files = plan.outputs(name)
+        assert files == (Layout("smoke").table_files(name) if t.kind == "table" else Layout("smoke").figure_files(name))
+
+
+def test_a_target_exists_only_where_the_preset_has_its_experiment():
+    mini = Plan(preset("mini"))
+    assert "table7" in mini.targets and "table3" in mini.targets
+    cfg = preset("smoke")
+    del cfg["experiments"]["nmnist"]
+    assert "table7" not in Plan(cfg).targets
+
+
+@pytest.mark.parametrize("name", ["smoke", "mini", "paper"])
+def test_analysis_arguments_round_trip_through_the_generated_subcommands(name):
+    cfg = preset(name)
+    plan = Plan(cfg)
+    parser = build_parser()
+    for analysis in ANALYSES.values():
+        argv = ["analyze", *plan.analysis_args(analysis.name), "--model", "m.pt", "--out", "o.json"]
+        argv += [x for other in analysis.reads for x in (f"--{other}", f"{other}.json")]
+        args = parser.parse_args(argv)
+        assert args.kind == analysis.name
+        for p in analysis.params:
+            expected = p.value(cfg)
+            got = getattr(args, p.name)
+            assert got == (list(expected) if isinstance(expected, (list, tuple)) else expected), (analysis.name, p.name)
+
+
+def test_analysis_inputs_come_from_what_an_analysis_reads():
+    plan = Plan(preset("smoke"))
+    assert plan.analysis_inputs("r1", "search") == [Layout("smoke").analysis_file("r1", "estimator")]
+    assert plan.analysis_inputs("r1", "seenn") == []
+
+
+def test_a_target_declared_twice_is_refused():
+    spec = registry.TARGETS["table4"].spec
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.table("table4", "another", build=lambda spec, preset: None)(lambda plan: {})
+    assert registry.TARGETS["table4"].spec is spec
+
+
+def test_an_unknown_target_module_names_the_fix():
+    from tfsnn.errors import TfsnnError
+
+    with pytest.raises(TfsnnError, match="target module 'no_such_targets' cannot be imported"):
+        registry.load(("no_such_targets",))
