@@ -254,6 +254,17 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+CALIBRATE_DESCRIPTION = ("Second stage of a run: read <run-dir>/trained.pt, calibrate BN at uniform T_max on "
+                         "calib_batches training batches (unless the run does not calibrate), evaluate, write "
+                         "model.pt and eval.json. A run that has both is left as it is unless --recalibrate.")
+
+
+def _finished_run_args(p: argparse.ArgumentParser) -> None:
+    """Where a finished run is opened again: its device and dataset folder, by default the run's own."""
+    p.add_argument("--device", help="device [the run's]")
+    p.add_argument("--data-root", help="dataset folder [the run's]")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Temporally flexible SNNs: mixed time-step training "
                                 "(MTT), evaluation at any temporal configuration, and the paper's pipeline.")
@@ -283,15 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     c = sub.add_parser("calibrate", help="calibrate BN of a trained run and evaluate it at every uniform T",
-                       description="Second stage of a run: read <run-dir>/trained.pt, calibrate BN at uniform "
-                       "T_max on calib_batches training batches (unless the run does not calibrate), evaluate, "
-                       "write model.pt and eval.json. A run that has both is left as it is unless --recalibrate.")
+                       description=CALIBRATE_DESCRIPTION)
     c.add_argument("--run-dir", required=True, help="the run folder holding trained.pt and train.json")
     c.add_argument("--preset", default="smoke", help="MLflow experiment tfsnn-<preset> [smoke]")
     c.add_argument("--tracking-uri", help="MLflow store [$MLFLOW_TRACKING_URI or sqlite:///results/<preset>/mlflow.db]")
     c.add_argument("--no-mlflow", action="store_true")
-    c.add_argument("--device", help="device [the run's]")
-    c.add_argument("--data-root", help="dataset folder [the run's]")
+    _finished_run_args(c)
     c.add_argument("--workers", type=int, help="data loader workers [the run's]")
     c.add_argument("--recalibrate", action="store_true", help="recompute model.pt and eval.json even if they exist")
     c.set_defaults(func=cmd_calibrate)
@@ -308,8 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--calibrate", action="store_true", help="recalibrate BN at the evaluated configuration "
                    "(each of --repeats times on other batches) and average the accuracies")
     e.add_argument("--repeats", type=int, default=3, help="calibrations averaged with --calibrate [3]")
-    e.add_argument("--device", help="device [the run's]")
-    e.add_argument("--data-root", help="dataset folder [the run's]")
+    _finished_run_args(e)
     e.add_argument("--out", help="write the result as JSON here")
     e.set_defaults(func=cmd_eval)
 
@@ -355,8 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         k = analysis.add_parser(kinds)
         k.add_argument("--model", required=True, help="a run's model.pt")
         k.add_argument("--out", required=True, help="result JSON")
-        k.add_argument("--device", help="device [the run's]")
-        k.add_argument("--data-root", help="dataset folder [the run's]")
+        _finished_run_args(k)
         k.set_defaults(func=cmd_analyze)
 
     m = sub.add_parser("mlflow-init", help="create the MLflow store and experiment (before parallel jobs)")
