@@ -25,7 +25,7 @@ Table 7 uses both, as the official deployment recipe (``train-event-driven/readm
 three phases over two runs: (1) a run trains with ``method: sdt``, ``neuron: iaf_multispike`` and BN;
 (2)+(3) a run per row starts from its ``model.pt`` (``init_from``), removes the biases and BN shifts
 and folds BN into the weights (``fold_bn``), then fine-tunes with SDT or MTT with BN locked
-(:func:`tfsnn.deploy.start_from_parent`, ``Plan._spec_table7``).
+(:func:`tfsnn.deploy.start_from_parent`, ``tfsnn.pipeline.paper.table7``).
 """
 from __future__ import annotations
 
