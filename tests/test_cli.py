@@ -60,3 +60,34 @@ def test_help_is_readable():
 def test_run_id_command():
     r = cli("run-id", *flags(TINY))
     assert r.returncode == 0 and r.stdout.startswith("digits10-resnet19-mtt-T4-e3-seed7-")
+
+
+def test_version():
+    from tfsnn import __version__
+
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"tfsnn {__version__}", r.stdout + r.stderr
+
+
+def test_a_damaged_result_file_is_named_with_how_to_rebuild_it(tmp_path):
+    import json
+
+    run = tmp_path / "results" / "x" / "runs" / "r1"
+    run.mkdir(parents=True)
+    (run / "eval.json").write_text('{"run_id": "r1", "accuracy": {"2": 0.5')   # cut off mid-write
+    group = {"label": "MTT", "dataset": "CIFAR100", "stand_in": "cifar100", "arch": "VGG14",
+             "evals": [str(run / "eval.json")]}
+    spec = json.dumps({"ts": [2], "groups": [group]})
+    r = cli("table", "table9", "--spec", spec, "--preset", "x", "--out", tmp_path / "t9", "--no-mlflow")
+    one_line_error(r, r"eval.json is damaged \(JSONDecodeError.*delete it and rerun snakemake")
+    assert not (tmp_path / "t9.csv").exists()
+
+
+def test_profiles_show_the_logs_of_failed_jobs():
+    from pathlib import Path
+
+    import yaml
+
+    for name in ("default", "slurm"):
+        profile = Path(__file__).resolve().parents[1] / "workflow" / "profiles" / name / "config.yaml"
+        assert yaml.safe_load(profile.read_text())["show-failed-logs"] is True, name

@@ -268,6 +268,9 @@ def _finished_run_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Temporally flexible SNNs: mixed time-step training "
                                 "(MTT), evaluation at any temporal configuration, and the paper's pipeline.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"tfsnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train one run (SDT, NMT or MTT), calibrate BN, evaluate at every T",

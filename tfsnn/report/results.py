@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import TfsnnError
 from ..io import read_json
 from .table import Cell, text_cell, value_cell
 
@@ -14,7 +15,11 @@ CITED_FILE = Path(__file__).with_name("cited.yaml")
 
 @functools.lru_cache(maxsize=None)
 def _load(path: str) -> dict:
-    return read_json(path)
+    try:
+        return read_json(path)
+    except ValueError as e:   # a damaged result file: name it and how to rebuild it
+        raise TfsnnError(f"{path} is damaged ({type(e).__name__}: {e}); delete it and rerun snakemake, which "
+                         f"rebuilds it and the tables that read it") from None
 
 
 def load(path: str | Path) -> dict:
