@@ -179,3 +179,20 @@ def test_load_data_threads_cutout_fill(digits10_root):
     assert torch.equal(images["mean"][hole], torch.zeros(int(hole.sum())))
     expected = (-torch.tensor(mean) / torch.tensor(std))[:, None, None].expand_as(hole)
     assert torch.allclose(images["black"][hole], expected[hole])
+
+
+def test_frame_cache_files_get_the_mode_of_other_results(tmp_path):
+    """mkstemp makes 0600 files; a shared cache must be readable by the group like every other result."""
+    import os
+
+    from tfsnn.data.cache import CacheWriter
+
+    umask = os.umask(0o022)
+    try:
+        w = CacheWriter(tmp_path)
+        w.array("frames", (2, 3), "uint8")[:] = 7
+        w.commit({"version": 1})
+    finally:
+        os.umask(umask)
+    for name in ("frames.npy", "meta.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name

@@ -70,3 +70,20 @@ def test_an_unknown_target_module_names_the_fix():
 
     with pytest.raises(TfsnnError, match="target module 'no_such_targets' cannot be imported"):
         registry.load(("no_such_targets",))
+
+
+@pytest.mark.parametrize("block, key", [("comparison", "ts_table4"), ("comparison", "ts_table2"), ("vgg", "ts"),
+                                        ("analysis", "ts"), ("bn_stats", "ts")])
+def test_time_steps_beyond_t_max_are_refused_when_the_dag_is_built(block, key):
+    from tfsnn.pipeline.plan import PlanError
+
+    cfg = preset("smoke")
+    cfg["experiments"][block][key] = [2, 99]
+    with pytest.raises(PlanError, match=rf"experiments.{block}.{key} asks for T=\[99\] but the runs it reads are "
+                                        r"trained up to t_max=\d+"):
+        Plan(cfg)
+
+
+def test_conversion_may_read_beyond_t_max():
+    """Table 6 reads uniform T up to 64 from a T_max=6 model: no TTM is needed past T_max."""
+    assert max(Plan(preset("paper")).specs["table6"]["ts"]) == 64

@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def give_default_mode(path: str | os.PathLike) -> None:
+    """The mode an ordinary new file gets (0666 less the umask), not mkstemp's private 0600: results and
+    shared caches stay readable by the group."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` in one step."""
@@ -19,9 +27,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    give_default_mode(tmp)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

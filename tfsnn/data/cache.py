@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import DataError
-from ..io import read_json, write_json
+from ..io import give_default_mode, read_json, write_json
 
 META = "meta.json"
 
@@ -75,6 +75,7 @@ class CacheWriter:
     def array(self, name: str, shape: tuple, dtype) -> np.ndarray:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.npy.", suffix=".tmp", dir=self.folder)
         os.close(fd)
+        give_default_mode(tmp)
         arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(shape))
         self.pending[name] = (Path(tmp), arr)
         return arr

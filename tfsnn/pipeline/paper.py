@@ -22,6 +22,19 @@ TABLE7_NEURON = "iaf_multispike"   # Table 7: the official event-driven code's n
 # ---------------------------------------------------------------------------- shared groups of runs
 
 
+def steps(plan: Plan, block: str, key: str, t_max_block: str | None = None) -> list[int]:
+    """``experiments.<block>.<key>``: time steps a model trained up to T_max is read at, refused when the
+    DAG is built if one is beyond T_max (it would otherwise fail only after all training)."""
+    ts = plan.exp(block)[key]
+    t_max = plan.exp(t_max_block or block)["t_max"]
+    beyond = [T for T in ts if T > t_max]
+    if beyond:
+        raise PlanError(f"experiments.{block}.{key} asks for T={beyond} but the runs it reads are trained up to "
+                        f"t_max={t_max}; use time steps in 1..{t_max} or raise t_max")
+    return ts
+
+
+
 def analysis_runs(plan: Plan, target: str) -> dict[str, RunGroup]:
     """The ResNet-18 CIFAR100 (no AutoAugment) runs of the analysis experiments (A.2)."""
     e = plan.exp("analysis")
@@ -92,20 +105,20 @@ def sequence(plan: Plan, target: str, name: str, rnn: bool = False) -> dict:
 @table("table1", "Table 1: NMT vs SDT vs SDT* (CIFAR100, ResNet-18)", tb.table1)
 def table1(plan: Plan) -> dict:
     runs = analysis_runs(plan, "table1")
-    return {"ts": plan.exp("analysis")["ts"], "sdt": runs["sdt"], "sdt_star": sdt_star(plan, "table1"),
+    return {"ts": steps(plan, "analysis", "ts"), "sdt": runs["sdt"], "sdt_star": sdt_star(plan, "table1"),
             "nmt": runs["nmt"]}
 
 
 @table("table2", "Table 2: comparison on static datasets at T = 6, 4, 2 (ResNet-19)", tb.table2)
 def table2(plan: Plan) -> dict:
-    return {"ts": plan.exp("comparison")["ts_table2"], "groups": comparison(plan, "table2") + imagenet(plan, "table2")}
+    return {"ts": steps(plan, "comparison", "ts_table2"), "groups": comparison(plan, "table2") + imagenet(plan, "table2")}
 
 
 @table("table4", "Table 4: accuracy at every inference time step", tb.table4)
 def table4(plan: Plan) -> dict:
     groups = dvs(plan, "table4")
-    return {"ts": plan.exp("comparison")["ts_table4"], "groups": comparison(plan, "table4") + imagenet(plan, "table4"),
-            "dvs_ts": plan.exp("dvs")["ts_table4"] if groups else [], "dvs_groups": groups}
+    return {"ts": steps(plan, "comparison", "ts_table4"), "groups": comparison(plan, "table4") + imagenet(plan, "table4"),
+            "dvs_ts": steps(plan, "dvs", "ts_table4") if groups else [], "dvs_groups": groups}
 
 
 @table("table6", "Table 6: MTT vs ANN-SNN conversion on CIFAR100 (ResNet-18)", tb.table6)
@@ -119,7 +132,7 @@ def table6(plan: Plan) -> dict:
 @table("table9", "Table 9: VGG14 on CIFAR100", tb.table9)
 def table9(plan: Plan) -> dict:
     e = plan.exp("vgg")
-    return {"ts": e["ts"], "groups": [plan.group("table9", e["dataset"], e, "MTT", method="mtt")]}
+    return {"ts": steps(plan, "vgg", "ts"), "groups": [plan.group("table9", e["dataset"], e, "MTT", method="mtt")]}
 
 
 @table("table10", "Table 10: structures of B-ResNet-50/72", tb.table10)
@@ -154,7 +167,8 @@ def table12(plan: Plan) -> dict:
     e, c = plan.exp("bn_stats"), plan.exp("comparison")
     g = plan.group("table12", e.get("dataset", "cifar100"), c, "MTT", plan.seeds(c)[:1], method="mtt")
     kind = plan.eval_kind(e["ts"], recalibrate=True, repeats=e["repeats"])
-    return {"ts": e["ts"], "repeats": e["repeats"], "group": g.replace(extras=(("recalibrated", kind),))}
+    return {"ts": steps(plan, "bn_stats", "ts", "comparison"), "repeats": e["repeats"],
+            "group": g.replace(extras=(("recalibrated", kind),))}
 
 
 @table("claims", "The paper's directional claims, checked on this preset's runs", tb.claims)
@@ -277,7 +291,7 @@ def fig7b(plan: Plan) -> dict:
         else:
             lines.append(plan.group("fig7b", e["dataset"], e, f"g={g}", first, method="mtt", g=g))
     lines.append(runs["sdt"])
-    return {"ts": e["ts"], "lines": lines}
+    return {"ts": steps(plan, "analysis", "ts"), "lines": lines}
 
 
 @figure("fig7c", "Fig. 7C: test accuracy during training with and without BN calibration", fg.fig7c)
