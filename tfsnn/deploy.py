@@ -22,11 +22,9 @@ def parent_model_path(cfg: RunConfig, out_dir: str | Path) -> Path:
 
 
 def start_from_parent(st, out_dir: str | Path, log: Callable[[str], None] = print) -> None:
-    """Load the parent run's weights into ``st.model`` (a :class:`tfsnn.run_setup.Setup`'s), after removing
-    the biases and folding BN (``fold_bn``); nothing when the run has no ``init_from``."""
+    """Load the parent run's weights (``init_from``) into ``st.model`` (a :class:`tfsnn.run_setup.Setup`'s),
+    after removing the biases and folding BN (``fold_bn``)."""
     cfg = st.cfg
-    if cfg.init_from is None:
-        return
     path = parent_model_path(cfg, out_dir)
     if not path.is_file():
         raise TfsnnError(f"{path} does not exist: this run starts from run {cfg.init_from} (init_from), which must "

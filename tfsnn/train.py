@@ -63,7 +63,7 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
     d = distributed.init()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log = (log or (lambda msg: print(msg, flush=True))) if d.main else (lambda msg: None)
+    log = _rank_log(log, d)
     tracker = tracker if d.main else None
     progress = (sys.stderr.isatty() if progress is None else progress) and d.main
     run_id = cfg.run_id()
@@ -218,7 +218,7 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
     """
     d = distributed.init()
     out = Path(out_dir)
-    log = (log or (lambda msg: print(msg, flush=True))) if d.main else (lambda msg: None)
+    log = _rank_log(log, d)
     train = read_json(out / "train.json")   # rank 0 wrote it before the barrier that ended training
     done = None if recalibrate else completed_run(out, train.get("run_id"))
     if done is not None:
@@ -229,17 +229,17 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
     tracker = tracker if d.main else None
     if tracker is not None:
         mlflow_run_id = tracker.start(st.cfg.run_id(), {}, {}, resume_run_id=mlflow_run_id)
-    t0 = time.perf_counter()
     cfg = st.cfg
     log(f"[{cfg.run_id()}] " + (f"calibrating BN at uniform T={cfg.t_max} on {cfg.calib_batches} training batches "
                                 f"(purpose {calibration_purpose(train)}), then evaluating" if cfg.calibrates() else
                                 "evaluating without BN calibration"))
-    result = finish_run(st, eval_loader(st), st.cfg.eval_steps(), mlflow_run_id, out, d, check_sync, train)
-    if d.main:
-        log(f"[{st.cfg.run_id()}] calibrated and evaluated in {time.perf_counter() - t0:.1f}s")
+    t0 = time.perf_counter()
+    result = finish_run(st, eval_loader(st), cfg.eval_steps(), mlflow_run_id, out, d, check_sync, train)
+    seconds = time.perf_counter() - t0
+    log(f"[{cfg.run_id()}] calibrated and evaluated in {seconds:.1f}s")
     if tracker is not None:
-        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()}
-                            | {"eval_seconds": time.perf_counter() - t0}, step=st.cfg.epochs)
+        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()} | {"eval_seconds": seconds},
+                            step=cfg.epochs)
         tracker.log_artifacts([out / "train.json", out / "eval.json"])
         tracker.finish()
     return result
@@ -309,6 +309,11 @@ def finish_run(st: Setup, test_loader, eval_ts, mlflow_run_id, out: Path, d=None
     write_json(out / "eval.json", result)
     distributed.barrier(d)
     return result
+
+
+def _rank_log(log: Callable[[str], None] | None, d: "distributed.Dist") -> Callable[[str], None]:
+    """``log`` (default: print) on rank 0; silent on the other torchrun ranks."""
+    return (log or (lambda msg: print(msg, flush=True))) if d.main else (lambda msg: None)
 
 
 def _str_keys(d: dict) -> dict[str, float]:

@@ -25,11 +25,9 @@ class Cutout:
         return img
 
 
-class ToUnitFloat:
+def to_unit_float(img: torch.Tensor) -> torch.Tensor:
     """uint8 image to floats in [0, 1] (``ToTensor``'s scaling)."""
-
-    def __call__(self, img: torch.Tensor) -> torch.Tensor:
-        return img.float() / 255.0
+    return img.float() / 255.0
 
 
 class ToFloatNormalized:
@@ -42,7 +40,7 @@ class ToFloatNormalized:
         return (img - self.mean) / self.std
 
     def __call__(self, img: torch.Tensor) -> torch.Tensor:
-        return self.from_unit(ToUnitFloat()(img))
+        return self.from_unit(to_unit_float(img))
 
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -74,7 +72,7 @@ def train_transform(mean, std, crop_padding: int = 4, hflip: bool = True, autoau
         steps.append(T.AutoAugment(T.AutoAugmentPolicy.CIFAR10))
     normalise = ToFloatNormalized(mean, std)
     if cutout and cutout_fill == "black":
-        steps += [ToUnitFloat(), Cutout(cutout_size), normalise.from_unit]
+        steps += [to_unit_float, Cutout(cutout_size), normalise.from_unit]
     else:
         steps.append(normalise)
         if cutout:
