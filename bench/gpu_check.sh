@@ -1,5 +1,6 @@
 #!/bin/bash
-# One GPU session, one command: the fused kernel's cases on CUDA (bf16 included), then the benchmark.
+# One GPU session, one command: the kernels' compile report, the fused kernel's cases and its self-check on
+# CUDA (bf16 included), then the benchmark.
 #   bash bench/gpu_check.sh bench/results/h100.json
 # Needs torch with CUDA and Triton only. SpikingJelly joins the comparison when its wheels are in
 # .whl/ (spikingjelly-2.0.0, loguru, scienceplots: `pip download --no-deps -d .whl ...`; carry .whl to
@@ -11,7 +12,8 @@ if ls .whl/spikingjelly-*.whl >/dev/null 2>&1; then
     python -m pip install -q --no-deps --target /tmp/tfsnn-bench-sj .whl/*.whl && PYTHONPATH=$PYTHONPATH:/tmp/tfsnn-bench-sj
 fi
 python -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__, torch.cuda.get_device_name())"
-python -m pytest -q -p no:cacheprovider -o python_files='*.py' tests/interpreted/lif_triton_cases.py -s 2>&1 | tail -n 15
+python -m tfsnn.kernels.compile_check    # registers and spills of every kernel, sm_80 and sm_90
+python -m pytest -q -p no:cacheprovider -o python_files='*.py' tests/interpreted/lif_triton_cases.py tests/interpreted/self_check_cases.py -s 2>&1 | tail -n 15
 status=${PIPESTATUS[0]}
 python bench/bench_lif.py --out "$out"
 exit $(( status || $? ))

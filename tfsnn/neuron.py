@@ -91,8 +91,10 @@ def lif_multistep(x_seq: torch.Tensor, tau: float = 0.5, v_th: float = 1.0, h: f
         raise ValueError(f"lif_multistep expects a time-first tensor [T, ...], got shape {tuple(x_seq.shape)}")
     if resolve_backend(backend, x_seq) == "triton":
         from .kernels.lif_triton import lif_triton
+        from .kernels.self_check import kernel_trusted
 
-        return lif_triton(x_seq, tau, v_th, h)
+        if kernel_trusted(x_seq.device, x_seq.dtype):     # checked against the reference once per device, dtype
+            return lif_triton(x_seq, tau, v_th, h)
     return _LIFTorch.apply(x_seq, float(tau), float(v_th), float(h))
 
 
