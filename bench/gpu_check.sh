@@ -1,7 +1,7 @@
 #!/bin/bash
 # One GPU session, one command: the kernels' compile report, the fused kernel's cases and its self-check on
-# CUDA (bf16 included), then the benchmark.
-#   bash bench/gpu_check.sh bench/results/h100.json
+# CUDA (bf16 included), the benchmark, then the mini preset's directions on Fashion-MNIST (bench/mini_check.py).
+#   bash bench/gpu_check.sh bench/results/h100.json     (also writes bench/results/h100-mini.json)
 # Needs torch with CUDA and Triton only. SpikingJelly joins the comparison when its wheels are in
 # .whl/ (spikingjelly-2.0.0, loguru, scienceplots: `pip download --no-deps -d .whl ...`; carry .whl to
 # a machine without network); they are installed without dependencies into a scratch folder.
@@ -16,4 +16,7 @@ python -m tfsnn.kernels.compile_check    # registers and spills of every kernel,
 python -m pytest -q -p no:cacheprovider -o python_files='*.py' tests/interpreted/lif_triton_cases.py tests/interpreted/self_check_cases.py -s 2>&1 | tail -n 15
 status=${PIPESTATUS[0]}
 python bench/bench_lif.py --out "$out"
+status=$(( status || $? ))
+# the mini preset's directions on real Fashion-MNIST (data/fashion/FashionMNIST/raw: carry it along)
+timeout 360 python bench/mini_check.py --epochs 4 --runs-dir /tmp/tfsnn-mini-check --out "${out%.json}-mini.json"
 exit $(( status || $? ))

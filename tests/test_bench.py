@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,3 +37,31 @@ def test_readme_performance_table_is_generated_from_a_measured_file():
     block = readme[readme.index("-->", start) + 3:readme.index("<!-- end of performance table -->")].strip()
     r = subprocess.run([sys.executable, "bench/report.py", source], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and block == r.stdout.strip()
+
+
+def test_mini_check_directions_from_known_accuracies():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from mini_check import directions
+
+    flat = {str(T): a for T, a in zip(range(1, 7), (0.90, 0.91, 0.915, 0.92, 0.92, 0.925))}
+    sdt = {"accuracy": {"1": 0.12, "6": 0.93}, "accuracy_uncalibrated": {}}
+    mtt = {"accuracy": flat, "accuracy_uncalibrated": {T: a - 0.05 for T, a in flat.items()}}
+    assert [d["met"] for d in directions(sdt, mtt)] == [True, True, True]       # 2.5 points: 92.5 - 90.0
+    sdt_ok = {"accuracy": {"1": 0.40, "6": 0.93}}
+    steep = dict(flat, **{"1": 0.89})
+    mtt_bad = {"accuracy": steep, "accuracy_uncalibrated": steep}
+    assert [d["met"] for d in directions(sdt_ok, mtt_bad)] == [False, False, False]
+
+
+@pytest.mark.slow
+def test_mini_check_runs_the_real_training_command_at_the_quick_size(tmp_path):
+    """The GPU script's mini rehearsal, at its CPU size (digits10, 1 epoch): every setting it passes is valid."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    out = tmp_path / "mini.json"
+    r = subprocess.run([sys.executable, "bench/mini_check.py", "--quick", "--runs-dir", str(tmp_path / "runs"),
+                        "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    res = json.loads(out.read_text())
+    assert sorted(res["accuracy"]["mtt"]) == [str(T) for T in range(1, 7)] and len(res["directions"]) == 3
+    report = subprocess.run([sys.executable, "bench/report.py", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert report.returncode == 0 and "| MTT (s=3) |" in report.stdout and "T=6" in report.stdout
