@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .config import RunConfig, RunConfigError
-from .errors import TfsnnError
+from .errors import TfsnnError, WriteError
 from .io import torch_save
 from .run_setup import Setup
 from .selection import EpochSelection
@@ -35,7 +35,12 @@ def read_checkpoint(path: Path, cfg: RunConfig, device: torch.device) -> dict:
 
 def save_checkpoint(path: Path, st: Setup, optimizer, scheduler, sampler, epoch: int, history: list,
                     mlflow_run_id: str | None, selection: EpochSelection) -> None:
-    torch_save({"run_id": st.cfg.run_id(), "run_hash": st.cfg.run_hash(), "epoch": epoch,
-                "model": st.model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(),
-                "history": history, "mlflow_run_id": mlflow_run_id, "selection": selection.state_dict()}, path)
+    """Write the checkpoint after ``epoch``; if that fails, the previous one stays as it was."""
+    try:
+        torch_save({"run_id": st.cfg.run_id(), "run_hash": st.cfg.run_hash(), "epoch": epoch,
+                    "model": st.model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict(),
+                    "history": history, "mlflow_run_id": mlflow_run_id, "selection": selection.state_dict()}, path)
+    except WriteError as e:
+        after = f"resumes after epoch {epoch - 1}, from the last checkpoint" if epoch > 1 else "starts afresh"
+        raise WriteError(f"{e} (training {after})") from None

@@ -135,6 +135,13 @@ def cmd_eval(args) -> int:
 def cmd_prepare(args) -> int:
     from .data import DATASETS, load_data, prepare_dataset
 
+    if args.preset and args.dataset != "list":
+        raise TfsnnError("--preset goes with `prepare list`: the datasets a preset needs")
+    if args.dataset == "list" and args.preset:
+        from .data.needs import render
+
+        print(render(args.preset))
+        return 0
     if args.dataset == "list":
         for name, spec in DATASETS.items():
             print(f"{name:16s} {spec.description}")
@@ -167,7 +174,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_mlflow_init(args) -> int:
-    from .tracking import default_uri, experiment_name, init_store
+    from .tracking import default_uri, experiment_name, init_store, runs_view_url
 
     uri = args.tracking_uri or default_uri(args.preset)
     exp = init_store(uri, experiment_name(args.preset))
@@ -175,7 +182,8 @@ def cmd_mlflow_init(args) -> int:
         from .io import write_text
 
         write_text(args.stamp, f"{uri}\nexperiment {experiment_name(args.preset)} id {exp}\n")
-    print(f"MLflow store {uri}, experiment {experiment_name(args.preset)} (id {exp})")
+    print(f"MLflow store {uri}, experiment {experiment_name(args.preset)} (id {exp}); its runs: "
+          f"{runs_view_url(uri, exp)}")
     return 0
 
 
@@ -215,7 +223,7 @@ def cmd_table(args) -> int:
         table = build_table(args.name, spec, args.preset, tuple(args.target_module))
     except KeyError as e:
         raise TfsnnError(str(e).strip('"')) from None
-    paths = table.write(args.out)
+    paths = table.write(args.out) + [table.write_html(args.out)]   # the HTML: what the Snakemake report shows
     _tag_sources(args, spec)
     print(table.to_markdown())
     print("wrote " + ", ".join(map(str, paths)))
@@ -324,11 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_eval)
 
     d = sub.add_parser("prepare", help="prepare a dataset (stand-ins are generated; real data is checked)",
-                       description="Prepare a dataset: stand-ins are generated, real data is checked and "
-                       "converted once. `python -m tfsnn prepare list` lists the datasets.")
+                       description="Prepare a dataset: stand-ins are generated, real data is read in full "
+                       "(every source file) and converted once. `python -m tfsnn prepare list` lists the "
+                       "datasets; `prepare list --preset mini` those a preset's targets need, and which are there.")
     d.add_argument("dataset", help="dataset name, or 'list'")
     d.add_argument("--root", help="dataset folder [data/<dataset>]")
     d.add_argument("--manifest", help="also write a JSON manifest (counts, shapes) here")
+    d.add_argument("--preset", help="with 'list': the datasets this preset needs (smoke, mini, paper or a YAML "
+                   "file), per target, and whether their files are there")
     d.set_defaults(func=cmd_prepare)
 
     r = sub.add_parser("run-id", help="print the run id that a set of run settings trains into")
@@ -342,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--write", action="store_true", help="write it to workflow/schemas/settings.schema.yaml")
     sc.set_defaults(func=cmd_schema)
 
-    for kind, func, what in (("table", cmd_table, "a table as CSV, Markdown, LaTeX and a provenance sidecar"),
+    for kind, func, what in (("table", cmd_table, "a table as CSV, Markdown, LaTeX, HTML and a provenance sidecar"),
                              ("figure", cmd_figure, "a figure as PNG, PDF and a provenance sidecar")):
         b = sub.add_parser(kind, help=f"build {what} from run results (the pipeline calls this)")
         b.add_argument("name", help=f"{kind} name, e.g. {'table4' if kind == 'table' else 'fig7b'}")
@@ -370,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("mlflow-init", help="create the MLflow store and experiment (before parallel jobs)")
     m.add_argument("--preset", default="smoke")
-    m.add_argument("--tracking-uri")
+    m.add_argument("--tracking-uri", help="MLflow store or server [$MLFLOW_TRACKING_URI or "
+                   "sqlite:///results/<preset>/mlflow.db]")
     m.add_argument("--stamp", help="write a small file recording the store once it exists")
     m.set_defaults(func=cmd_mlflow_init)
     return p
@@ -382,6 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except TfsnnError as e:
         print(f"tfsnn: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk or a forbidden folder outside the atomic writers (e.g. a run folder's mkdir)
+        from .io import failure_message, write_failure
+
+        if write_failure(e) is not e or not e.filename:
+            raise
+        print(f"tfsnn: error: {e.filename}: {failure_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tfsnn: interrupted; a rerun resumes from the last checkpoint", file=sys.stderr)

@@ -7,3 +7,7 @@ class TfsnnError(Exception):
 
 class DataError(TfsnnError):
     """A dataset that is missing, incomplete or not what its name says."""
+
+
+class WriteError(TfsnnError):
+    """A result, checkpoint or cache that could not be written: a full disk, a read-only or forbidden folder."""

@@ -116,13 +116,19 @@ def count_spikes(times: list, units: list, steps: int, where: object = "the spik
     return np.minimum(counts, 255).astype(np.uint8).reshape(n, steps, WIDTH)
 
 
-def sequences(root: Path, aset: AudioSet, num_classes: int) -> dict[str, np.ndarray]:
-    """Cached ``{train,test}_x`` ``[N, steps, 70]`` uint8 and ``{train,test}_y`` of ``aset`` under ``root``."""
-    root = Path(root)
+def present_files(root: Path, aset: AudioSet) -> dict[str, Path]:
+    """The HDF5 files of ``aset`` under ``root``, checked to be there."""
     files = files_of(root, aset)
     absent = [str(p) for p in files.values() if not p.is_file()]
     if absent:
-        raise missing(root, aset.title, ", ".join(absent), aset.how_to_get)
+        raise missing(Path(root), aset.title, ", ".join(absent), aset.how_to_get)
+    return files
+
+
+def sequences(root: Path, aset: AudioSet, num_classes: int) -> dict[str, np.ndarray]:
+    """Cached ``{train,test}_x`` ``[N, steps, 70]`` uint8 and ``{train,test}_y`` of ``aset`` under ``root``."""
+    root = Path(root)
+    files = present_files(root, aset)
     meta = {"version": SEQUENCES_VERSION, "dataset": aset.title, "bin_s": BIN_S, "steps": aset.steps,
             "pool": POOL, "sources": sources_digest(root, list(files.values()))}
     folder = root / "sequences" / f"{aset.prefix}_{round(BIN_S * 1000)}ms_{aset.steps}x{WIDTH}"
@@ -157,6 +163,11 @@ def prepare(root: Path, set_name: str, num_classes: int, steps: int | None = Non
     if download and not identify(root):  # nothing there yet (never download into another dataset's folder)
         fetch(root, aset.title, aset.downloads)
     sequences(root, aset, num_classes)
+
+
+def check(root: Path, set_name: str, num_classes: int, steps: int | None = None) -> None:
+    """The HDF5 files are there (nothing is read)."""
+    present_files(Path(root), SETS[set_name])
 
 
 def open_parts(root: Path, options: dict, set_name: str, num_classes: int, steps: int | None = None) -> Parts:

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import DataError
-from ..io import give_default_mode, read_json, write_json
+from ..io import WRITE_FIXES, give_default_mode, read_json, reported_write_failures, write_json
 
 META = "meta.json"
 
@@ -78,6 +78,7 @@ class CacheWriter:
         give_default_mode(tmp)
         arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(shape))
         self.pending[name] = (Path(tmp), arr)
+        _reserve(Path(tmp))
         return arr
 
     def commit(self, meta: dict) -> None:
@@ -94,6 +95,20 @@ class CacheWriter:
         for tmp, _ in self.pending.values():
             tmp.unlink(missing_ok=True)
         self.pending.clear()
+
+
+def _reserve(path: Path) -> None:
+    """Allocate the file's blocks now, so that a full disk fails here (ENOSPC) rather than as a crash
+    (SIGBUS) when the memory map is filled."""
+    if hasattr(os, "posix_fallocate"):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+        except OSError as e:
+            if e.errno in WRITE_FIXES:
+                raise  # otherwise a file system that cannot preallocate: the map is filled as before
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -128,8 +143,9 @@ def cached_arrays(folder: Path, meta: dict, build: Callable[[CacheWriter], None]
             stale.unlink()
         writer = CacheWriter(folder)
         try:
-            build(writer)
-            writer.commit(meta)
+            with reported_write_failures(folder):
+                build(writer)
+                writer.commit(meta)
         finally:
             writer.discard()
     arrays, why = read_cache(folder, meta)

@@ -43,16 +43,21 @@ def cifar_folder(root: str | Path, num_classes: int) -> Path:
     return Path(root) / FOLDERS[num_classes]
 
 
-def read_cifar_split(root: str | Path, num_classes: int, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images ``[N, C, H, W]`` uint8 and labels ``[N]`` int64 of one split."""
+def split_files(root: str | Path, num_classes: int, split: str) -> list[Path]:
+    """The batch files of one split, checked to be there."""
     if num_classes not in FOLDERS:
         raise ValueError(f"CIFAR comes with 10 or 100 classes, not {num_classes}")
-    folder = cifar_folder(root, num_classes)
-    files = [folder / name for name in SPLITS[num_classes][split]]
+    files = [cifar_folder(root, num_classes) / name for name in SPLITS[num_classes][split]]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise DataError(f"CIFAR-{num_classes} files missing: {', '.join(missing)}; "
                         + HOW_TO_GET.format(n=num_classes, root=Path(root)))
+    return files
+
+
+def read_cifar_split(root: str | Path, num_classes: int, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``[N, C, H, W]`` uint8 and labels ``[N]`` int64 of one split."""
+    files, folder = split_files(root, num_classes, split), cifar_folder(root, num_classes)
     images, labels = [], []
     for f in files:
         d = _load(f)
@@ -84,6 +89,12 @@ def prepare(root: Path, num_classes: int) -> tuple[tuple[torch.Tensor, torch.Ten
         except Exception:
             pass
     return read_cifar_split(root, num_classes, "train"), read_cifar_split(root, num_classes, "test")
+
+
+def check(root: Path, num_classes: int) -> None:
+    """The files are there (nothing is read)."""
+    for split in SPLITS[num_classes]:
+        split_files(root, num_classes, split)
 
 
 def open_parts(root: Path, options: dict, num_classes: int) -> Parts:

@@ -233,6 +233,11 @@ def prepare(root: Path, set_name: str, num_classes: int, download: bool = True) 
     return rec
 
 
+def check(root: Path, set_name: str, num_classes: int) -> None:
+    """The recordings are there, in their class folders (none is read)."""
+    recordings(Path(root), SETS[set_name], num_classes)
+
+
 def open_parts(root: Path, options: dict, set_name: str, num_classes: int) -> Parts:
     """The frames of ``SETS[set_name]`` under ``root`` as :class:`Parts`, converting them first if needed."""
     root, es = Path(root), SETS[set_name]

@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import DataError
 from ..io import atomic_path, write_json
 from .dvs import CIFAR10_CLASSES
-from .standins import current_manifest, digit_intensities, standin_sources
+from .standins import current_manifest, digit_intensities, standin_sources, written_digests
 
 GENERATOR_VERSION = 1  # bump when the written bytes change
 SACCADES = ((0.5, 1.0), (0.5, -1.0), (-1.0, 0.0))  # N-MNIST's saccade legs (x, y), in units of the amplitude
@@ -232,6 +232,7 @@ def make_event_standin(root: str | Path, name: str, seed: int = 0) -> dict:
         with atomic_path(_path(name, root, label, n, part)) as tmp:
             tmp.write_bytes(writer(ev))
         counts.setdefault(part.lower() if role.per_class[1] else "all", [0] * 10)[label] += 1
-    manifest = dict(wanted, sensor=list(role.sensor), per_class=counts)
+    manifest = dict(wanted, sensor=list(role.sensor), per_class=counts,
+                    digests=written_digests(root, _top_folders(name, root)))
     write_json(manifest_path, manifest)
     return manifest

@@ -2,11 +2,13 @@
 
 Preparation looks for the four idx files (``.gz`` or not) in ``<root>/FashionMNIST/raw``, then in
 ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package ``dataset-fashion-mnist``), then tries
-torchvision's download, and otherwise stops naming these three ways.
+torchvision's download, and otherwise stops naming these three ways. A file shorter or longer than its
+idx header promises is named as damaged.
 """
 from __future__ import annotations
 
 import gzip
+import math
 import shutil
 from pathlib import Path
 
@@ -33,8 +35,33 @@ def _header(path: Path) -> tuple[int, int]:
     return int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
 
 
+def _promised_size(path: Path) -> int:
+    """The bytes an idx file's header promises: magic (its last byte the number of dimensions), the
+    dimensions as big-endian int32, then one byte per value."""
+    with open(path, "rb") as f:
+        ndim = f.read(4)[3:4]
+        dims = f.read(4 * ndim[0]) if ndim else b""
+    return 4 + len(dims) + math.prod(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+
+
+def _whole(path: Path) -> bool:
+    return path.stat().st_size == _promised_size(path)
+
+
 def _complete(raw: Path) -> bool:
-    return all((raw / name).is_file() and _header(raw / name) == expected for name, expected in FILES.items())
+    return all((raw / name).is_file() and _header(raw / name) == expected and _whole(raw / name)
+               for name, expected in FILES.items())
+
+
+def _damaged(root: str | Path) -> DataError | None:
+    """The error naming an idx file in ``<root>/FashionMNIST/raw`` that is not as long as its header says."""
+    raw = raw_folder(root)
+    for path in (raw / name for name in FILES):
+        if path.is_file() and not _whole(path):
+            return DataError(f"{path} is damaged ({path.stat().st_size} bytes, its header promises "
+                             f"{_promised_size(path)}); delete it and run `python -m tfsnn prepare fashion10 "
+                             f"--root {root}` again to copy or download it anew")
+    return None
 
 
 def _copy_from(src: Path, raw: Path) -> bool:
@@ -75,10 +102,25 @@ def prepare_fashion(root: str | Path, download: bool = True) -> Path:
                 return raw
         except Exception:  # no network, blocked host, ...
             pass
-    raise DataError(
+    raise _damaged(root) or _not_found(raw)
+
+
+def _not_found(raw: Path) -> DataError:
+    return DataError(
         f"Fashion-MNIST not found: put the four idx files (e.g. train-images-idx3-ubyte.gz) in {raw}, "
         f"or install the package that provides them in {SYSTEM_DIR} (apt-get install dataset-fashion-mnist), "
         f"or run where torchvision can download it")
+
+
+def check(root: Path, num_classes: int) -> None:
+    """The four idx files are in ``<root>/FashionMNIST/raw`` (nothing is copied or downloaded)."""
+    raw = raw_folder(root)
+    if _complete(raw):
+        return
+    if all((SYSTEM_DIR / f"{name}.gz").is_file() or (SYSTEM_DIR / name).is_file() for name in FILES):
+        raise DataError(f"Fashion-MNIST is not in {raw} yet; `python -m tfsnn prepare fashion10 --root {root}` "
+                        f"copies it from {SYSTEM_DIR}")
+    raise _damaged(root) or _not_found(raw)
 
 
 def load_fashion(root: str | Path) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:

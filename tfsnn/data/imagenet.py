@@ -9,6 +9,9 @@ Views (A.2, "the standard data processing flow"): training crops ``RandomResized
 a horizontal flip, evaluation resizes the short side to ``resize`` and centre-crops ``crop``; both
 normalise with ``IMAGENET_MEAN``/``IMAGENET_STD`` (``transforms.py``). ImageNet uses 224 / 256;
 the ``digits_imagenet`` stand-in the same ratio at 32 / 36.
+
+Preparation opens every image (its header, not its pixels) and checks that each JPEG file ends with
+its end-of-image marker, which a truncated copy lacks.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from .identify import missing
 from .parts import Parts
 from .transforms import imagenet_eval_transform, imagenet_train_transform
 
+JPEG_END = b"\xff\xd9"  # end-of-image marker; entropy-coded data never holds it (0xFF is followed by 0x00 there)
+TAIL_BYTES = 1024  # where the marker is looked for: the end of the file, allowing some padding after it
 HOW_TO_GET = ("download ILSVRC-2012 from https://image-net.org/download.php (registration needed), extract "
               "train/ and val/, and sort val/ into class folders (valprep.sh of the PyTorch ImageNet example)")
 
@@ -85,9 +90,40 @@ class FolderView(Dataset):
         return self.transform(image), label
 
 
+def _tail(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        return f.read()
+
+
+def check_image(path: Path) -> None:
+    """The file opens as an image and, if a JPEG, ends with its end-of-image marker (nothing is decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+    except OSError as e:  # PIL's UnidentifiedImageError is an OSError
+        raise DataError(f"{path} is not a readable image ({e}); replace or delete it") from None
+    if kind == "JPEG" and JPEG_END not in _tail(path):
+        raise DataError(f"{path} is truncated (it lacks the JPEG end-of-image marker); replace or delete it")
+
+
+def check(root: Path, num_classes: int, title: str = "ImageNet", crop: int = 224, resize: int = 256) -> None:
+    """The train/ and val/ folders are there (their images are not listed)."""
+    for part in ("train", "val"):
+        if not (Path(root) / part).is_dir():
+            raise missing(Path(root), title, f"{Path(root) / part}/<class>/*.JPEG", HOW_TO_GET)
+
+
 def prepare(root: Path, num_classes: int, title: str = "ImageNet", crop: int = 224, resize: int = 256) -> dict:
-    """Check the tree (there is nothing to convert); ``crop`` and ``resize`` are the views' sizes."""
-    return image_folders(Path(root), num_classes, title)
+    """Check the tree and every image in it (there is nothing to convert); ``crop`` and ``resize`` are the
+    views' sizes."""
+    folders = image_folders(Path(root), num_classes, title)
+    for folder in folders.values():
+        for path, _ in folder.samples:
+            check_image(Path(path))
+    return folders
 
 
 def open_parts(root: Path, options: dict, num_classes: int, title: str = "ImageNet", crop: int = 224,

@@ -25,7 +25,8 @@ and how to open it with a run's data options (as :class:`Parts`, which ``load_da
 | digits_seqmnist | stand-in for seqmnist: 8x8 idx files, 64 steps              | data/digits_seqmnist  | sequence |
 
 Every dataset is read by a reader module (cifar, fashion, imagenet, dvs, audio, seqmnist) with one
-protocol: ``prepare(root, *args)`` and ``open_parts(root, options, *args) -> Parts``. Each stand-in
+protocol: ``prepare(root, *args)`` (reads every source file, converts once), ``open_parts(root, options,
+*args) -> Parts`` and ``check(root, *args)`` (the files are there; nothing is read or converted). Each stand-in
 is written in its real dataset's on-disk format (standins.py and event_standins.py) and read by that
 dataset's reader.
 """
@@ -45,49 +46,66 @@ from .parts import Parts
 @dataclass(frozen=True)
 class DatasetSpec:
     """``prepare(root)`` gets the dataset into ``root`` once (downloading, converting, writing a stand-in);
-    ``open(root, options)`` reads it with the run's data options (those it has no use for are ignored)."""
+    ``open(root, options)`` reads it with the run's data options (those it has no use for are ignored);
+    ``check(root)`` raises a :class:`DataError` saying where to get the files unless they are there."""
     num_classes: int
     default_root: str
     prepare: Callable[[Path], object]
     open: Callable[[Path, dict], Parts]
+    check: Callable[[Path], None]
     input_kind: str = "static"
     description: str = ""
 
 
-def _reader(module: ModuleType, *args) -> tuple[Callable, Callable]:
-    """``prepare(root)`` and ``open(root, options)``: ``prepare`` and ``open_parts`` of reader ``module``
-    with ``args``."""
+def _reader(module: ModuleType, *args) -> tuple[Callable, Callable, Callable]:
+    """``prepare(root)``, ``open(root, options)`` and ``check(root)``: ``prepare``, ``open_parts`` and
+    ``check`` of reader ``module`` with ``args``."""
     def prepare(root: Path) -> object:
         return module.prepare(root, *args)
 
     def open_(root: Path, options: dict) -> Parts:
         return module.open_parts(root, options, *args)
 
-    return prepare, open_
+    def check(root: Path) -> None:
+        module.check(Path(root), *args)
+
+    return prepare, open_, check
 
 
 def _real(num_classes: int, root: str, description: str, input_kind: str, module: ModuleType, *args) -> DatasetSpec:
-    prepare, open_ = _reader(module, *args)
-    return DatasetSpec(num_classes, root, prepare, open_, input_kind, description)
+    return DatasetSpec(num_classes, root, *_reader(module, *args), input_kind, description)
 
 
 def _standin(name: str, description: str, input_kind: str, write: Callable[[Path], object], reader: tuple,
              num_classes: int = 10, marker: str = "standin.json") -> DatasetSpec:
     """A stand-in in ``data/<name>``: ``write(root)`` puts it on disk in the real format (with ``marker``),
     ``reader`` = (module, *args) is the real dataset's reader that reads it back."""
-    real_prepare, real_open = _reader(*reader)
+    real_prepare, real_open, _ = _reader(*reader)
 
     def prepare(root: Path) -> object:
-        write(root)
+        _check_standin(name, root, write(root))
         return real_prepare(root)
 
-    def open_(root: Path, options: dict) -> Parts:
-        if not (root / marker).is_file():
+    def check(root: Path) -> None:
+        if not (Path(root) / marker).is_file():
             raise DataError(f"the {name} stand-in is not in {root}; run `python -m tfsnn prepare {name} "
                             f"--root {root}` first")
+
+    def open_(root: Path, options: dict) -> Parts:
+        check(root)
         return real_open(root, options)
 
-    return DatasetSpec(num_classes, f"data/{name}", prepare, open_, input_kind, description)
+    return DatasetSpec(num_classes, f"data/{name}", prepare, open_, check, input_kind, description)
+
+
+def _check_standin(name: str, root: Path, manifest: dict) -> None:
+    """Every file the stand-in's generator wrote is still as written (see ``standins.changed_files``)."""
+    changed = standins.changed_files(root, manifest)
+    if changed:
+        more = f" (and {len(changed) - 1} more files)" if len(changed) > 1 else ""
+        raise DataError(f"{root / changed[0]}{more} is missing, truncated or changed since the {name} stand-in "
+                        f"was generated; delete {root} and run `python -m tfsnn prepare {name} --root {root}` "
+                        f"to generate it again")
 
 
 def _event_standin(name: str, description: str, reader: tuple) -> DatasetSpec:

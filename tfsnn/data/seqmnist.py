@@ -31,14 +31,20 @@ def raw_folder(root: str | Path) -> Path:
     return Path(root) / "MNIST" / "raw"
 
 
-def read_split(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 images ``[N, H, W]`` and int64 labels of one split, read by torchvision's MNIST."""
-    from torchvision.datasets import MNIST
-
+def check(root: Path, num_classes: int = 10) -> None:
+    """The four idx files are there (nothing is read)."""
     raw = raw_folder(root)
     absent = [str(raw / f) for f in FILES if not (raw / f).is_file()]
     if absent:
         raise missing(Path(root), "MNIST", ", ".join(absent), HOW_TO_GET)
+
+
+def read_split(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images ``[N, H, W]`` and int64 labels of one split, read by torchvision's MNIST."""
+    from torchvision.datasets import MNIST
+
+    check(root)
+    raw = raw_folder(root)
     try:
         ds = MNIST(str(root), train=train, download=False)
     except (RuntimeError, ValueError, AssertionError, OSError) as e:

@@ -9,9 +9,13 @@ The same holds for the stand-ins in other formats below, each read back only by 
 reader: ``digits_imagenet`` (an ImageFolder tree of JPEG files, torchvision), ``digits_seqmnist``
 (MNIST idx files, torchvision) and ``digits_shd`` / ``digits_ssc`` (HDF5 spike files, h5py). The
 event-camera stand-ins are in ``event_standins.py``.
+
+Each stand-in's manifest records a digest of every file written (``digests``), so that ``prepare``
+names a file damaged since (``changed_files``) rather than reading it.
 """
 from __future__ import annotations
 
+import hashlib
 import struct
 from pathlib import Path
 
@@ -62,8 +66,8 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
         names = [f"{a}-{b}" for a in range(10) for b in range(10)]
     else:
         raise ValueError(f"digits stand-ins have 10 or 100 classes, not {num_classes}")
-    write_cifar(root, num_classes, train, test, names)
-    manifest = dict(wanted, image_shape=list(train[0].shape[1:]),
+    folder = write_cifar(root, num_classes, train, test, names)
+    manifest = dict(wanted, digests=written_digests(root, [folder]), image_shape=list(train[0].shape[1:]),
                     counts={"train": len(train[1]), "test": len(test[1])},
                     per_class={"train": torch.bincount(train[1], minlength=num_classes).tolist(),
                                "test": torch.bincount(test[1], minlength=num_classes).tolist()})
@@ -85,6 +89,22 @@ def current_manifest(root: Path, wanted: dict) -> dict | None:
         if all(manifest.get(k) == v for k, v in wanted.items()):
             return manifest
     return None
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def written_digests(root: Path, written: list[Path]) -> dict[str, str]:
+    """Digests of the files a generator wrote (``written``: files, or folders taken whole), by path below ``root``."""
+    files = [f for w in written for f in ([w] if w.is_file() else sorted(w.rglob("*"))) if f.is_file()]
+    return {f.relative_to(root).as_posix(): file_digest(f) for f in files}
+
+
+def changed_files(root: Path, manifest: dict) -> list[str]:
+    """The files of a stand-in's manifest (``digests``) that are missing or differ from what was written."""
+    return [name for name, digest in manifest.get("digests", {}).items()
+            if not (root / name).is_file() or file_digest(root / name) != digest]
 
 
 def standin_sources(seed: int, per_class: tuple[int, int] = STANDIN_PER_CLASS, extra_train: int = 0
@@ -126,7 +146,8 @@ def make_imagenet_tree(root: str | Path, seed: int = 0) -> dict:
             pixels = (images[i] * 255).round().to(torch.uint8).numpy()
             with atomic_path(root / folder / f"digit_{c}" / f"{n:05d}.JPEG") as tmp:
                 Image.fromarray(pixels).convert("RGB").save(tmp, format="JPEG", quality=95)
-    manifest = dict(wanted, layout="train/<class>/*.JPEG, val/<class>/*.JPEG", side=IMAGE_SIDE)
+    manifest = dict(wanted, layout="train/<class>/*.JPEG, val/<class>/*.JPEG", side=IMAGE_SIDE,
+                    digests=written_digests(root, [root / "train", root / "val"]))
     write_json(root / "standin.json", manifest)
     return manifest
 
@@ -152,7 +173,8 @@ def make_idx(root: str | Path, seed: int = 0) -> dict:
         for name, array in files.items():
             with atomic_path(root / "MNIST" / "raw" / name) as tmp:
                 tmp.write_bytes(idx_bytes(array))
-    manifest = dict(wanted, layout="MNIST/raw/*-ubyte", image_shape=list(x.shape[1:]))
+    manifest = dict(wanted, layout="MNIST/raw/*-ubyte", image_shape=list(x.shape[1:]),
+                    digests=written_digests(root, [root / "MNIST" / "raw"]))
     write_json(root / "standin.json", manifest)
     return manifest
 
@@ -214,6 +236,7 @@ def make_hsd(root: str | Path, prefix: str, seed: int = 0) -> dict:
         spikes = [digit_spikes(images[i], rng) for i, _ in sources[source]]
         write_hsd(root / f"{prefix}_{part}.h5", [t for t, _ in spikes], [u for _, u in spikes],
                   np.asarray([c for _, c in sources[source]]), [str(c) for c in range(10)])
-    manifest = dict(wanted, files=[f"{prefix}_{part}.h5" for part in parts])
+    files = [f"{prefix}_{part}.h5" for part in parts]
+    manifest = dict(wanted, files=files, digests=written_digests(root, [root / f for f in files]))
     write_json(root / "standin.json", manifest)
     return manifest
