@@ -91,9 +91,7 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
     elif cfg.init_from is not None:  # fine-tuning (Table 7): the parent run's weights, BN folded
         start_from_parent(st, out, log)
     if tracker is not None:
-        mlflow_run_id = tracker.start(run_id, cfg.result_settings(),
-                                      {"tfsnn.run_id": run_id, **{f"tfsnn.{k}": v for k, v in cfg.tags.items()}},
-                                      resume_run_id=mlflow_run_id)
+        mlflow_run_id = start_tracking(tracker, st, out, "train", mlflow_run_id)
     net = distributed.wrap(model, d)
     after_step = (lambda: distributed.assert_in_sync(d, model, "weights after a step")) if check_sync else None
     test_loader = eval_loader(st)
@@ -123,7 +121,7 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
                             selection)
         distributed.barrier(d)
         if tracker is not None:
-            tracker.log_metrics(_epoch_metrics(record), step=epoch + 1)
+            tracker.log_metrics(_epoch_metrics(record, selection) | logged_probes(st, selection), step=epoch + 1)
         log(f"[{run_id}] epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} "
             f"train acc {record['train_acc']:.4f} lr {lr:.4g} {record['seconds']:.1f}s")
 
@@ -137,6 +135,9 @@ def train_stage(cfg: RunConfig, out_dir: str | Path, tracker=None, progress: boo
                                         "config": cfg.to_dict(), "selection": selection.record(cfg.epochs),
                                         "final_epoch": final, "epochs": history})
         ckpt_path.unlink(missing_ok=True)
+        if tracker is not None:
+            tracker.log_artifacts([out / "train.json"])
+            tracker.log_output()
     distributed.barrier(d)
     return st
 
@@ -228,7 +229,7 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
     mlflow_run_id = train.get("mlflow_run_id")
     tracker = tracker if d.main else None
     if tracker is not None:
-        mlflow_run_id = tracker.start(st.cfg.run_id(), {}, {}, resume_run_id=mlflow_run_id)
+        mlflow_run_id = start_tracking(tracker, st, out, "calibrate", mlflow_run_id)
     cfg = st.cfg
     log(f"[{cfg.run_id()}] " + (f"calibrating BN at uniform T={cfg.t_max} on {cfg.calib_batches} training batches "
                                 f"(purpose {calibration_purpose(train)}), then evaluating" if cfg.calibrates() else
@@ -238,9 +239,12 @@ def calibrate_stage(out_dir: str | Path, tracker=None, st: Setup | None = None, 
     seconds = time.perf_counter() - t0
     log(f"[{cfg.run_id()}] calibrated and evaluated in {seconds:.1f}s")
     if tracker is not None:
-        tracker.log_metrics({f"acc_T{T}": a for T, a in result["accuracy"].items()} | {"eval_seconds": seconds},
-                            step=cfg.epochs)
+        for name, key in (("test_acc_by_T", "accuracy"), ("test_acc_uncalibrated_by_T", "accuracy_uncalibrated"),
+                          ("val_acc_by_T", "accuracy_val")):
+            tracker.log_curve(name, result.get(key) or {})
+        tracker.log_metrics({"eval_seconds": seconds}, step=cfg.epochs)
         tracker.log_artifacts([out / "train.json", out / "eval.json"])
+        tracker.log_output()
         tracker.finish()
     return result
 
@@ -320,9 +324,33 @@ def _str_keys(d: dict) -> dict[str, float]:
     return {str(k): v for k, v in d.items()}
 
 
-def _epoch_metrics(record: dict) -> dict[str, float]:
+def start_tracking(tracker, st: Setup, out: Path, stage: str, mlflow_run_id: str | None) -> str | None:
+    """Open (or carry on) the run's MLflow run for ``stage`` with its settings, tags and environment."""
+    cfg = st.cfg
+    tags = {**{f"tfsnn.{k}": v for k, v in cfg.tags.items()}, f"tfsnn.{stage}.device": str(st.device),
+            "tfsnn.torch": torch.__version__, "tfsnn.cuda": torch.version.cuda or "none"}
+    return tracker.start(cfg.run_id(), cfg.result_settings(), tags, resume_run_id=mlflow_run_id, results=out,
+                         stage=stage)
+
+
+def logged_probes(st: Setup, selection: EpochSelection) -> dict[str, float]:
+    """For MLflow only (not in train.json): where a run has a validation split that its selection rule does
+    not score, the validation accuracy at t_max with the training BN statistics. The global generator is
+    forked around it (a loader draws its seed from it), so the run's numbers stay the same."""
+    if st.data.val is None or selection.split == "val":
+        return {}
+    with torch.random.fork_rng(devices=[st.device] if st.device.type == "cuda" else []):
+        acc = evaluate_uniform(st.model, eval_loader(st, "val"), [st.cfg.t_max], st.device, st.autocast_dtype)
+    return {"val_acc_uncalibrated": acc[st.cfg.t_max]}
+
+
+def _epoch_metrics(record: dict, selection: EpochSelection) -> dict[str, float]:
+    """Per-epoch curves: loss, training accuracy, learning rate, seconds, the probes' accuracies at every T,
+    and the selection rule's score (``test_acc`` or ``val_acc`` at t_max)."""
     m = {k: record[k] for k in ("loss", "train_acc", "lr", "seconds")}
     for key in ("test_acc_uncalibrated", "test_acc_calibrated", "selection_acc"):
         if key in record:
             m.update({f"{key}_T{T}": v for T, v in record[key].items()})
+    if "selection_acc" in record:
+        m[f"{selection.split}_acc"] = selection.score(record["selection_acc"])
     return m
