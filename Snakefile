@@ -2,10 +2,15 @@
 #   snakemake --cores all table4                                   smoke preset (CPU, minutes)
 #   snakemake table4 --cores all --resources gpu=1 --configfile config/mini.yaml
 #   snakemake table4 --configfile config/paper.yaml --workflow-profile workflow/profiles/slurm
+#   snakemake built --report report.html                          report of every table and figure built
 # Rules only wire files to `python -m tfsnn ...`; the logic lives in the tfsnn package.
 import copy
 
-from snakemake.utils import min_version, validate
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+from tfsnn.errors import TfsnnError
+from tfsnn.pipeline.plan import validated
 
 min_version("9.0")
 
@@ -20,7 +25,12 @@ if workflow.overwrite_configfiles:
     config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# Checked against workflow/schemas/config.schema.yaml (tfsnn.pipeline.preset_schema): --config strings
+# read as YAML (gpu=true), an unknown key or a wrong value fails in one line (did-you-mean), defaults in.
+try:
+    validated(config)
+except TfsnnError as e:
+    raise WorkflowError(f"config error: {e}")
 
 
 report: "workflow/report/workflow.rst"

@@ -46,14 +46,19 @@ def tiny_config(tmp: Path) -> dict:
     return cfg
 
 
-def snakemake(workdir: Path, *args, check=True):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MLFLOW_TRACKING_URI="")
-    env.pop("MLFLOW_TRACKING_URI")
-    r = subprocess.run([*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", "tiny.yaml", *args],
-                       cwd=workdir, env=env, capture_output=True, text=True)
+def run_snakemake(workdir: Path, *args, env=None, check=True):
+    """This repository's Snakefile run in ``workdir`` (results, data and MLflow store land there)."""
+    env = dict(env or os.environ, PYTHONPATH=str(ROOT))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    r = subprocess.run([*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), *args], cwd=workdir, env=env,
+                       capture_output=True, text=True)
     if check and r.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return r
+
+
+def snakemake(workdir: Path, *args, check=True):
+    return run_snakemake(workdir, "--configfile", "tiny.yaml", *args, check=check)
 
 
 @pytest.fixture(scope="module")

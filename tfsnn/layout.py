@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TABLE_SUFFIXES = (".csv", ".md", ".tex", ".provenance.json")
+TABLE_SUFFIXES = (".csv", ".md", ".tex", ".provenance.json", ".html")   # .html: what the report shows
 FIGURE_SUFFIXES = (".png", ".pdf", ".provenance.json")
 
 

@@ -1,4 +1,5 @@
-"""A results table with per-cell provenance, written as CSV, Markdown and LaTeX (atomically).
+"""A results table with per-cell provenance, written as CSV, Markdown and LaTeX (atomically), and as HTML
+for the Snakemake report.
 
 Cells hold accuracies as fractions; they are printed in percent as ``mean±std`` over seeds (just the
 mean for one seed). Every cell records the run ids it came from; cited cells record their citation.
@@ -123,6 +124,12 @@ class Table:
         lines += [rf"\label{{tab:{self.name}}}", r"\end{table}"]
         return "\n".join(lines) + "\n"
 
+    def to_html(self) -> str:
+        """A standalone HTML page: the title, the cells as the CSV shows them, the notes (the report shows it)."""
+        from .html import table_html
+
+        return table_html(self.title, self.preset, self.columns, self.grid(), self.notes)
+
     def provenance(self) -> dict[str, Any]:
         cells = {f"{i}|{col}": {"runs": cell.runs, "values": cell.values, "cited": cell.cited}
                  for i, row in enumerate(self.cells.to_dict("records")) for col, cell in row.items()
@@ -137,3 +144,9 @@ class Table:
         write_text(paths[2], self.to_latex())
         write_json(paths[3], self.provenance())
         return paths
+
+    def write_html(self, prefix: str | Path) -> Path:
+        """``<prefix>.html``, the table as the Snakemake report shows it."""
+        path = Path(prefix).with_suffix(".html")
+        write_text(path, self.to_html())
+        return path

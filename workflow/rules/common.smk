@@ -12,6 +12,7 @@ from tfsnn.analysis.registry import ANALYSES
 from tfsnn.errors import TfsnnError
 from tfsnn.layout import Layout
 from tfsnn.pipeline.plan import Plan
+from tfsnn.report.html import report_caption as caption_html
 
 try:
     PLAN = Plan(config)
@@ -112,6 +113,23 @@ def target_inputs(wildcards):
 
 def target_caption(wildcards):
     return PLAN.caption(wildcards.name)
+
+
+def report_caption(wildcards, output):
+    """The caption of a table or figure in the report: its declared caption, the preset and, for a table,
+    the notes of its built Markdown file (what each cell is). It reads the output, so it is no rerun trigger."""
+    return caption_html(PLAN.caption(wildcards.name), PRESET, output.get("md"))
+
+
+def built_outputs(wildcards):
+    """The files of every table and figure of this preset that is built (its first file exists), a table's
+    HTML included: `snakemake built --report report.html` reports what has been built, whatever it is."""
+    files = []
+    for name in PLAN.targets:
+        outputs = PLAN.outputs(name)
+        if os.path.exists(outputs[0]):
+            files += outputs
+    return files
 
 
 def resource(step, key):

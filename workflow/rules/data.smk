@@ -9,6 +9,9 @@ rule prepare_data:
         L.log("prepare", "{dataset}"),
     conda:
         "../envs/tfsnn.yaml"
+    resources:
+        mem_mb=resource("prepare", "mem_mb"),
+        runtime=resource("prepare", "runtime"),
     params:
         root=dataset_root,
     shell:

@@ -23,6 +23,7 @@ rule figure:
     params:
         spec=spec_json,
         caption=target_caption,
+        report_caption=report_caption,
         modules=TARGET_MODULES,
         uri=MLFLOW_URI,
         out=out_prefix,

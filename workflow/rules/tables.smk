@@ -1,4 +1,5 @@
-# Tables from result files: CSV, Markdown, LaTeX and a provenance sidecar (run ids per cell).
+# Tables from result files: CSV, Markdown, LaTeX, HTML (what the report shows) and a provenance sidecar
+# (run ids per cell).
 
 
 rule table:
@@ -9,11 +10,17 @@ rule table:
             L.table_files("{name}")[0],
             caption="../report/target.rst",
             category="Tables",
-            labels={"target": "{name}"},
+            labels={"target": "{name}", "format": "CSV"},
         ),
         md=L.table_files("{name}")[1],
         tex=L.table_files("{name}")[2],
         provenance=L.table_files("{name}")[3],
+        html=report(
+            L.table_files("{name}")[4],
+            caption="../report/target.rst",
+            category="Tables",
+            labels={"target": "{name}", "format": "table"},
+        ),
     log:
         L.log("tables", "{name}"),
     wildcard_constraints:
@@ -24,6 +31,7 @@ rule table:
     params:
         spec=spec_json,
         caption=target_caption,
+        report_caption=report_caption,
         modules=TARGET_MODULES,
         uri=MLFLOW_URI,
         out=out_prefix,

@@ -13,3 +13,11 @@ for _target in PLAN.targets:
             PLAN.outputs(_target),
             PLAN.inputs(_target),
         localrule: True
+
+
+# Every table and figure built so far at this preset (tables with their HTML): the report of what
+# exists, whatever was built, is `snakemake built --report report.html`.
+rule built:
+    input:
+        built_outputs,
+    localrule: True

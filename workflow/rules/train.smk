@@ -16,6 +16,7 @@ rule train:
     threads: THREADS * TRAIN_PROCS
     resources:
         gpu=GPU * TRAIN_PROCS,
+        nodes=1,  # SLURM: --nodes=1, all of a torchrun --standalone job's GPUs on one node
         mem_mb=resource("train", "mem_mb"),
         runtime=resource("train", "runtime"),
     params:
