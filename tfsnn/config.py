@@ -79,6 +79,8 @@ class RunConfig:
     data_root: str | None = _f(None, "dataset folder; default data/<dataset> (data/fashion for fashion*)",
                                runtime=True)
     val_split: int = _f(0, "training images held out as a validation split (0: none)", minimum=0)
+    limit_samples: int = _f(0, "keep only the first N samples of each split (0: all): a rehearsal's few small "
+                               "batches (tfsnn.pipeline.rehearsal)", minimum=0)
     autoaugment: bool = _f(False, "AutoAugment (CIFAR10 policy), A.2")
     cutout: bool = _f(False, "Cutout, one hole, A.2")
     cutout_size: int = _f(16, "Cutout hole side in pixels", minimum=1)

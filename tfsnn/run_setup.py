@@ -7,11 +7,12 @@ weights, enough to rebuild the model without the run's folder.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from . import distributed
 from .config import RunConfig, RunConfigError
@@ -48,6 +49,16 @@ class Setup:
     autocast_dtype: torch.dtype | None
 
 
+def limited(data: Data, n: int) -> Data:
+    """``data`` with only the first ``n`` samples of each split (a rehearsal runs every step on a few)."""
+    def first(ds):
+        return None if ds is None else Subset(ds, range(min(n, len(ds))))
+
+    parts = {"train": first(data.train), "test": first(data.test), "val": first(data.val)}
+    sizes = {k: len(v) for k, v in parts.items() if v is not None}
+    return dataclasses.replace(data, **parts, sizes=sizes, per_class={})
+
+
 def setup(cfg: RunConfig) -> Setup:
     """Data and model of a run (shared by training and by analyses that load a trained model)."""
     device = distributed.device_for(distributed.init(), resolve_device(cfg.device))
@@ -57,6 +68,8 @@ def setup(cfg: RunConfig) -> Setup:
                      frame_split=cfg.frame_split, roll_pixels=cfg.roll_pixels,
                      temporal_inversion=cfg.temporal_inversion, crop_min_scale=cfg.crop_min_scale,
                      cutout_fill=cfg.cutout_fill)
+    if cfg.limit_samples:
+        data = limited(data, cfg.limit_samples)
     torch.manual_seed(cfg.seed)
     kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend,
               neuron=cfg.neuron, folded=cfg.fold_bn)  # folded: the structure tfsnn.fold leaves

@@ -13,12 +13,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig, RunConfigError
 from ..errors import TfsnnError
 from ..layout import Layout
+from . import rehearsal
 from . import targets as target_registry
 
 PAPER_NAMES = {"cifar10": "CIFAR10", "cifar100": "CIFAR100", "imagenet": "ImageNet",
@@ -30,23 +30,20 @@ ARCH_NAMES = {"resnet18": "ResNet-18", "resnet19": "ResNet-19", "resnet34": "Res
               "rnn_seqmnist": "RNN 2x64"}
 
 
-# The preset schema: its defaults are the only ones (the rules and the plan read config[key]).
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-
-
 class PlanError(TfsnnError):
     pass
 
 
 def validated(config: dict) -> dict:
-    """``config`` checked against the preset schema, with the schema's defaults filled in (in place)."""
-    from snakemake.utils import validate
+    """``config`` checked against the preset schema (workflow/schemas/config.schema.yaml, whose defaults
+    are the only ones: the rules and the plan read config[key]), with the defaults filled in and
+    ``--config`` strings read as YAML (in place); an error in one line naming the key."""
+    from .preset_schema import PresetError, check
 
     try:
-        validate(config, str(SCHEMA))
-    except Exception as e:   # snakemake's WorkflowError: the first line names the key
-        raise PlanError(str(e).strip().splitlines()[0]) from None
-    return config
+        return check(config)
+    except PresetError as e:
+        raise PlanError(str(e)) from None
 
 
 @dataclass(frozen=True)
@@ -115,12 +112,22 @@ class Plan:
 
     def __post_init__(self):
         validated(self.config)
+        if self.config["rehearsal"]:
+            self._rehearse()
         self.preset: str = self.config["preset"]
         self.layout = Layout(self.preset)
         declared = target_registry.load(tuple(self.config["target_modules"]))
         self.targets = {name: t for name, t in declared.items() if t.needs in self.config["experiments"]}
         self.typed_specs: dict[str, dict] = {name: t.spec(self) for name, t in self.targets.items()}
         self.specs: dict[str, dict] = {name: to_json(s, self.layout) for name, s in self.typed_specs.items()}
+
+    def _rehearse(self) -> None:
+        """The preset as its CPU rehearsal (tfsnn.pipeline.rehearsal), in place: the rules read config too."""
+        unknown = sorted(set(self.config["datasets"]) - set(rehearsal.ROLE_STANDINS))
+        if unknown:
+            raise PlanError(f"rehearsal: no stand-in for the dataset role(s) {', '.join(unknown)}; rehearse a "
+                            f"preset whose datasets are the paper's roles ({', '.join(rehearsal.ROLE_STANDINS)})")
+        rehearsal.rehearse_config(self.config)
 
     # ------------------------------------------------------------------ runs
 
@@ -138,6 +145,8 @@ class Plan:
                   "dataset": d["name"], "data_root": d["root"]}
         if seed is not None:
             merged["seed"] = seed
+        if self.config["rehearsal"]:
+            merged = rehearsal.rehearse_run(merged)
         try:
             cfg = RunConfig.from_dict(merged, where=f"the settings of {target} in preset '{self.preset}'")
         except RunConfigError as e:

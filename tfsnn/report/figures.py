@@ -26,12 +26,14 @@ def _style():
 
 def build_figure(name: str, spec: dict, preset: str, prefix: str | Path, modules: tuple[str, ...] = ()) -> list[Path]:
     """Figure ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) as PNG, PDF and a provenance sidecar."""
+    from ..pipeline.rehearsal import is_rehearsal
     from ..pipeline.targets import get
 
     build = get(name, "figure", modules).build
     plt, sns = _style()
     fig, runs, title = build(spec, plt, sns)
-    fig.suptitle(f"{title} (preset: {preset})", fontsize="medium")
+    fig.suptitle(f"{title} (preset: {preset}{'; numbers test the pipeline only' if is_rehearsal(preset) else ''})",
+                 fontsize="medium")
     prefix = Path(prefix)
     paths = []
     for ext in (".png", ".pdf"):

@@ -14,10 +14,13 @@ from .table import Table, text_cell
 def build_table(name: str, spec: dict, preset: str, modules: tuple[str, ...] = ()) -> Table:
     """Table ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) from its spec, with the protocol note."""
     from ..layout import Layout
+    from ..pipeline import rehearsal
     from ..pipeline.targets import get
 
     table = get(name, "table", modules).build(spec, preset)
     table.notes += protocol_note(spec, Layout(preset))
+    if (line := rehearsal.note(preset)) is not None:
+        table.notes.insert(0, line)
     return table
 
 
