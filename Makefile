@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 and pip):
 #   make smoke   installs into .venv and builds Table 4 at the smoke preset (CPU, minutes)
 #   make test    installs into .venv and runs the test suite
+# Both install tfsnn with every extra at the exact versions of constraints.txt.
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -8,10 +9,10 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: install smoke test test-fast lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[all]'
 	touch $(STAMP)
 
 install: $(STAMP)
