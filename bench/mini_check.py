@@ -42,17 +42,10 @@ QUICK = dict(MINI, dataset="digits10", data_root="data/digits10", width=0.125, b
 RUNS = {"sdt": dict(method="sdt"), "mtt": dict(method="mtt", s=3)}
 
 
-def flags(settings: dict) -> list[str]:
-    out = []
-    for key, value in settings.items():
-        out += [f"--{key.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return out
-
-
 def train(settings: dict, folder: Path) -> dict:
     """One run through the training command; returns its eval.json and the wall time."""
     start = time.perf_counter()
-    cmd = [sys.executable, "-m", "tfsnn", "train", *flags(settings), "--no-mlflow", "--out", str(folder)]
+    cmd = [sys.executable, "-m", "tfsnn", "train", "--settings", json.dumps(settings), "--no-mlflow", "--out", str(folder)]
     print("$", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     result = json.loads((folder / "eval.json").read_text())

@@ -65,3 +65,26 @@ def test_mini_check_runs_the_real_training_command_at_the_quick_size(tmp_path):
     assert sorted(res["accuracy"]["mtt"]) == [str(T) for T in range(1, 7)] and len(res["directions"]) == 3
     report = subprocess.run([sys.executable, "bench/report.py", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert report.returncode == 0 and "| MTT (s=3) |" in report.stdout and "T=6" in report.stdout
+
+
+BLOCKED = """
+import runpy, sys
+class Block:   # PyYAML, MLflow, Snakemake and the event readers are not on the GPU machine
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"yaml", "mlflow", "snakemake", "tonic", "h5py", "aedat"}:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
+sys.meta_path.insert(0, Block())
+sys.argv = ["tfsnn", *sys.argv[1:]]
+runpy.run_module("tfsnn", run_name="__main__")
+"""
+
+
+def test_the_gpu_scripts_training_command_needs_no_yaml_mlflow_or_snakemake(tmp_path, digits10_root):
+    """bench/mini_check.py trains through `python -m tfsnn train --settings ... --no-mlflow` on a bare GPU box."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    settings = {"dataset": "digits10", "data_root": str(digits10_root), "epochs": 1, "width": 0.0625,
+                "device": "cpu", "limit_samples": 64}
+    r = subprocess.run([sys.executable, "-c", BLOCKED, "train", "--settings", json.dumps(settings), "--no-mlflow",
+                        "--out", str(tmp_path / "run")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "eval.json").read_text())["accuracy"]

@@ -45,8 +45,8 @@ def _run_config_args(p: argparse.ArgumentParser) -> None:
 
 
 def _collect_config(args) -> RunConfig:
-    import yaml
-
+    """Run settings from --settings (JSON), --config (YAML) and the flags (read as YAML values); PyYAML is
+    imported only for the last two, so `--settings` runs with torch alone (bench/mini_check.py)."""
     from .config import RunConfig
 
     base: dict = {}
@@ -61,13 +61,17 @@ def _collect_config(args) -> RunConfig:
         path = Path(args.config)
         if not path.is_file():
             raise TfsnnError(f"run config {path} does not exist; give the path of a YAML file of run settings")
+        import yaml
+
         from_file = yaml.safe_load(path.read_text()) or {}
         if not isinstance(from_file, dict):
             raise TfsnnError(f"{path} must hold a mapping of run settings (key: value)")
         base.update(from_file)
-    for key, value in vars(args).items():
-        if key.startswith("cfg_") and value is not None:
-            base[key[4:]] = yaml.safe_load(value) if key[4:] not in ("data_root", "dataset", "arch") else value
+    flags = {key[4:]: value for key, value in vars(args).items() if key.startswith("cfg_") and value is not None}
+    if flags:
+        import yaml
+
+        base.update({k: v if k in ("data_root", "dataset", "arch") else yaml.safe_load(v) for k, v in flags.items()})
     return RunConfig.from_dict(base, where=str(args.config) if args.config else "run settings")
 
 
