@@ -102,11 +102,22 @@ def init_store(uri: str, experiment: str) -> str:
             if exp is None:
                 raise RuntimeError(f"MLflow experiment {experiment} could not be created in {uri}")
         if exp.tags.get(EXPERIMENT_KIND[0]) != EXPERIMENT_KIND[1]:
-            _retry(client.set_experiment_tag, exp.experiment_id, *EXPERIMENT_KIND)
+            _tag_experiment(client, experiment, *EXPERIMENT_KIND)
         if NOTE not in exp.tags:
-            _retry(client.set_experiment_tag, exp.experiment_id, NOTE,
-                   f"tfsnn training runs. Classic runs view: {runs_view_url(uri, exp.experiment_id)}")
+            _tag_experiment(client, experiment, NOTE,
+                            f"tfsnn training runs. Classic runs view: {runs_view_url(uri, exp.experiment_id)}")
         return exp.experiment_id
+
+
+def _tag_experiment(client, experiment: str, key: str, value: str) -> None:
+    """Set an experiment tag that parallel jobs may be setting too: a tracking server's store refuses the
+    second insert of a tag (UNIQUE constraint), which is fine when the tag is then there."""
+    exp = client.get_experiment_by_name(experiment)
+    try:
+        _retry(client.set_experiment_tag, exp.experiment_id, key, value)
+    except Exception:
+        if key not in client.get_experiment_by_name(experiment).tags:
+            raise
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, str]:
