@@ -28,6 +28,7 @@ def test_a_rehearsal_keeps_the_presets_settings_and_cuts_only_data_length_and_ha
     real, rehearsed = Plan(preset(name)), Plan(preset(name, rehearsal=True))
     assert rehearsed.preset == f"{name}-rehearsal" and rehearsed.layout.results != real.layout.results
     assert set(rehearsed.targets) == set(real.targets)
+    assert rehearsed.config["experiments"]["seenn"]["tol"] == rehearsal.SEENN_TOL   # 16 samples: coarse exits
     assert {cfg.dataset for cfg in rehearsed.runs.values()} <= set(rehearsal.ROLE_STANDINS.values())
     # (init_from names a parent run, whose id changes with the cut)
     cut = {"epochs", "batch_size", "limit_samples", "device", "workers", "val_split", "dataset", "data_root", "seed",
