@@ -6,11 +6,7 @@
 # Rules only wire files to `python -m tfsnn ...`; the logic lives in the tfsnn package.
 import copy
 
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
-
-from tfsnn.errors import TfsnnError
-from tfsnn.pipeline.plan import validated
 
 min_version("9.0")
 
@@ -23,14 +19,6 @@ configfile: "config/config.yaml"
 if workflow.overwrite_configfiles:
     config.clear()
     config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
-
-
-# Checked against workflow/schemas/config.schema.yaml (tfsnn.pipeline.preset_schema): --config strings
-# read as YAML (gpu=true), an unknown key or a wrong value fails in one line (did-you-mean), defaults in.
-try:
-    validated(config)
-except TfsnnError as e:
-    raise WorkflowError(f"config error: {e}")
 
 
 report: "workflow/report/workflow.rst"

@@ -14,6 +14,9 @@ from tfsnn.layout import Layout
 from tfsnn.pipeline.plan import Plan
 from tfsnn.report.html import report_caption as caption_html
 
+# The plan checks config against workflow/schemas/config.schema.yaml (tfsnn.pipeline.preset_schema):
+# --config strings read as YAML (gpu=true), an unknown key or a wrong value fails in one line
+# (did-you-mean), defaults filled in; a rehearsal rewrites it in place (tfsnn.pipeline.rehearsal).
 try:
     PLAN = Plan(config)
 except TfsnnError as e:
