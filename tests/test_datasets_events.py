@@ -152,14 +152,16 @@ def test_aedat4_layout_decodes_by_hand(tmp_path):
 
 def test_tonics_aedat4_layout_gives_the_same_frames(roots, tmp_path):
     """CIFAR10-DVS as tonic re-hosts it (.aedat4) reads to the frames of the AEDAT 2.0 originals."""
-    tree = tmp_path / "c4"
-    for src in roots["digits_dvs"].glob("*/*.aedat"):
-        target = tree / src.parent.name / (src.stem + ".aedat4")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(aedat4_bytes(read_aedat(src)))
-    a, b = load_data("cifar10dvs", tree), load_data("digits_dvs", roots["digits_dvs"])
-    assert a.sizes == b.sizes
-    for i in (0, 7, len(a.test) - 1):
+    tree, tree2 = tmp_path / "c4", tmp_path / "c2"
+    for folder in sorted(roots["digits_dvs"].iterdir()):
+        for src in sorted(folder.glob("*.aedat"))[:10]:  # ten recordings per class
+            for out, data in ((tree, aedat4_bytes(read_aedat(src))), (tree2, src.read_bytes())):
+                target = out / folder.name / (src.stem + (".aedat4" if out == tree else ".aedat"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+    a, b = load_data("cifar10dvs", tree), load_data("cifar10dvs", tree2)
+    assert a.sizes == b.sizes == {"train": 90, "val": 0, "test": 10} and a.image_shape == (10, 2, 48, 48)
+    for i in (0, 1, len(a.test) - 1):
         assert torch.equal(a.test[i][0], b.test[i][0]) and a.test[i][1] == b.test[i][1]
 
 
@@ -176,9 +178,9 @@ def test_frames_count_events():
 
 
 @pytest.mark.parametrize("name, shape, n_train, n_test", [
-    ("digits_dvs", (10, 2, 48, 48), 220, 20),
-    ("digits_ncaltech", (10, 2, 48, 48), 220, 20),
-    ("digits_nmnist", (10, 2, 34, 34), 240, 80),
+    ("digits_dvs", (10, 2, 32, 32), 600, 400),
+    ("digits_ncaltech", (10, 2, 32, 32), 600, 400),
+    ("digits_nmnist", (10, 2, 34, 34), 600, 300),
 ])
 def test_standins_load_as_frames(roots, name, shape, n_train, n_test):
     d = load_data(name, roots[name])
@@ -198,10 +200,10 @@ def test_split_is_stratified_seeded_and_stable(roots):
     path = root / "frames" / "split.json"
     first = path.read_bytes()
     split = json.loads(first)
-    assert split["seed"] == dvs.SPLIT_SEED and split["test_fraction"] == 0.1
-    assert not set(split["train"]) & set(split["test"]) and len(split["train"]) + len(split["test"]) == 240
+    assert split["seed"] == dvs.SPLIT_SEED and split["test_fraction"] == 0.4  # the stand-in's (registry)
+    assert not set(split["train"]) & set(split["test"]) and len(split["train"]) + len(split["test"]) == 1000
     classes = [p.split("/")[0] for p in split["test"]]
-    assert sorted(set(classes)) == sorted(dvs.CIFAR10_CLASSES) and all(classes.count(c) == 2 for c in set(classes))
+    assert sorted(set(classes)) == sorted(dvs.CIFAR10_CLASSES) and all(classes.count(c) == 40 for c in set(classes))
     start = time.perf_counter()
     prepare_dataset("digits_dvs", root)
     assert time.perf_counter() - start < 1.0, "a second conversion is a cache hit"

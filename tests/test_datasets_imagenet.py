@@ -21,23 +21,23 @@ def test_tree_is_an_image_folder_of_jpeg_files(root):
     train = sorted(p.name for p in (root / "train").iterdir())
     assert train == sorted(p.name for p in (root / "val").iterdir()) == [f"digit_{c}" for c in range(10)]
     files = sorted((root / "train" / "digit_4").iterdir())
-    assert len(files) == 40 and all(f.suffix == ".JPEG" for f in files)
+    assert len(files) == 60 and all(f.suffix == ".JPEG" for f in files)
     data = files[0].read_bytes()
     assert data[:3] == b"\xff\xd8\xff" and data[-2:] == b"\xff\xd9"  # JPEG start and end of image markers
 
 
 def test_views_and_sizes(root):
     d = load_data("digits_imagenet", root, val_split=30, seed=0)
-    assert d.input_kind == "static" and d.image_shape == (3, 32, 32) and d.in_channels == 3
-    assert d.sizes == {"train": 370, "val": 30, "test": 100} and d.per_class["test"] == [10] * 10
+    assert d.input_kind == "static" and d.image_shape == (3, 128, 128) and d.in_channels == 3
+    assert d.sizes == {"train": 570, "val": 30, "test": 300} and d.per_class["test"] == [30] * 10
     x, label = d.test[0]
     y, _ = d.test[0]
-    assert x.shape == (3, 32, 32) and x.dtype == torch.float32 and torch.equal(x, y)  # evaluation is fixed
+    assert x.shape == (3, 128, 128) and x.dtype == torch.float32 and torch.equal(x, y)  # evaluation is fixed
     low = (0 - torch.tensor(IMAGENET_MEAN)) / torch.tensor(IMAGENET_STD)
     assert torch.allclose(x.amin((1, 2)), low, atol=0.05)  # the background is black, normalised
     torch.manual_seed(0)
     a, b = d.train[0][0], d.train[0][0]
-    assert a.shape == (3, 32, 32) and not torch.equal(a, b)  # random resized crops
+    assert a.shape == (3, 128, 128) and not torch.equal(a, b)  # random resized crops
 
 
 def _copy(root, tmp_path):

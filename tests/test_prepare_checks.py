@@ -42,9 +42,9 @@ def test_truncated_standin_batch_stops_prepare(tmp_path, digits10_root):
 # (stand-in, damaged file, bytes cut): an idx file, a .bin recording cut by whole 5-byte events (it still
 # parses), an HDF5 spike file, a JPEG image
 DAMAGE = [("digits_seqmnist", "MNIST/raw/t10k-images-idx3-ubyte", 10),
-          ("digits_nmnist", "Train/3/00080.bin", 50),
+          ("digits_nmnist", "Train/3/00180.bin", 50),
           ("digits_shd", "shd_test.h5", 100),
-          ("digits_imagenet", "val/digit_7/00071.JPEG", 100)]
+          ("digits_imagenet", "val/digit_7/00210.JPEG", 100)]
 
 
 @pytest.mark.parametrize("name, rel, n", DAMAGE, ids=[d[0] for d in DAMAGE])
@@ -71,14 +71,14 @@ def test_standin_without_digests_is_read_as_before(standins, tmp_path):
 def test_image_tree_images_are_checked(standins, tmp_path):
     """The ImageNet reader (here on the stand-in's tree) opens every image and finds truncated JPEGs."""
     root = copy(standins["digits_imagenet"], tmp_path)
-    imagenet.prepare(root, 10, "digits_imagenet", 32, 36)
-    image = root / "train" / "digit_4" / "00170.JPEG"
+    imagenet.prepare(root, 10, "digits_imagenet", 128, 146)
+    image = root / "train" / "digit_4" / "00240.JPEG"
     cut(image, 200)
     with pytest.raises(DataError, match=rf"{image} is truncated \(it lacks the JPEG end-of-image marker\)"):
-        imagenet.prepare(root, 10, "digits_imagenet", 32, 36)
+        imagenet.prepare(root, 10, "digits_imagenet", 128, 146)
     image.write_bytes(b"not an image")
     with pytest.raises(DataError, match=rf"{image} is not a readable image"):
-        imagenet.prepare(root, 10, "digits_imagenet", 32, 36)
+        imagenet.prepare(root, 10, "digits_imagenet", 128, 146)
 
 
 def test_fashion_idx_file_shorter_than_its_header(tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ beyond 240 x 180 after the shift is dropped.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,7 @@ class EventSet:
     official_split: bool = False  # Train/ and Test/ folders
     recentre: bool = False
     downloads: Entries = field(default=lambda: [])
+    test_fraction: float = TEST_FRACTION  # of a dataset without an official split
 
 
 def _cifar10dvs_downloads() -> list:
@@ -196,7 +197,7 @@ def split_rows(root: Path, es: EventSet, rec: Recordings) -> dict[str, np.ndarra
         want = {"dataset": es.title, "rule": "the official Train/ and Test/ folders"}
     else:
         want = {"dataset": es.title, "rule": "class-stratified holdout", "seed": SPLIT_SEED,
-                "test_fraction": TEST_FRACTION}
+                "test_fraction": es.test_fraction}
     split = None
     if path.is_file():
         old = read_json(path)
@@ -210,7 +211,7 @@ def split_rows(root: Path, es: EventSet, rec: Recordings) -> dict[str, np.ndarra
             train = [i for i, s in enumerate(rec.splits) if s == "train"]
             test = [i for i, s in enumerate(rec.splits) if s == "test"]
         else:
-            keep, held = holdout(torch.from_numpy(rec.labels), int(round(len(names) * TEST_FRACTION)), SPLIT_SEED)
+            keep, held = holdout(torch.from_numpy(rec.labels), int(round(len(names) * es.test_fraction)), SPLIT_SEED)
             train, test = keep.tolist(), held.tolist()
         split = dict(want, train=[names[i] for i in train], test=[names[i] for i in test])
         write_json(path, split)
@@ -221,10 +222,23 @@ def split_rows(root: Path, es: EventSet, rec: Recordings) -> dict[str, np.ndarra
 SETS = {"CIFAR10DVS": CIFAR10DVS, "NCALTECH101": NCALTECH101, "NMNIST": NMNIST}
 
 
-def prepare(root: Path, set_name: str, num_classes: int, download: bool = True) -> Recordings:
+def event_set(set_name: str, frame_size: tuple[int, int] | None = None, test_fraction: float | None = None
+              ) -> EventSet:
+    """``SETS[set_name]``, with another frame size (H, W) or test fraction where a stand-in sets them
+    (the registry's stand-ins are sized for the networks that read them)."""
+    es = SETS[set_name]
+    if frame_size is not None:
+        es = replace(es, size=tuple(frame_size))
+    if test_fraction is not None:
+        es = replace(es, test_fraction=test_fraction)
+    return es
+
+
+def prepare(root: Path, set_name: str, num_classes: int, frame_size: tuple[int, int] | None = None,
+            test_fraction: float | None = None, download: bool = True) -> Recordings:
     """Check (or download) the recordings of ``SETS[set_name]``, convert them with the default
     settings, and write the split."""
-    root, es = Path(root), SETS[set_name]
+    root, es = Path(root), event_set(set_name, frame_size, test_fraction)
     if _base(root, es) is None and download and not identify(root):  # never into another dataset's folder
         fetch(root, es.title, es.downloads)
     rec = recordings(root, es, num_classes)
@@ -233,14 +247,16 @@ def prepare(root: Path, set_name: str, num_classes: int, download: bool = True) 
     return rec
 
 
-def check(root: Path, set_name: str, num_classes: int) -> None:
+def check(root: Path, set_name: str, num_classes: int, frame_size: tuple[int, int] | None = None,
+          test_fraction: float | None = None) -> None:
     """The recordings are there, in their class folders (none is read)."""
     recordings(Path(root), SETS[set_name], num_classes)
 
 
-def open_parts(root: Path, options: dict, set_name: str, num_classes: int) -> Parts:
+def open_parts(root: Path, options: dict, set_name: str, num_classes: int,
+               frame_size: tuple[int, int] | None = None, test_fraction: float | None = None) -> Parts:
     """The frames of ``SETS[set_name]`` under ``root`` as :class:`Parts`, converting them first if needed."""
-    root, es = Path(root), SETS[set_name]
+    root, es = Path(root), event_set(set_name, frame_size, test_fraction)
     bins, split = options["frame_bins"], options["frame_split"]
     if split not in FRAME_SPLITS:
         raise DataError(f"frame_split {split!r} is not one of {', '.join(FRAME_SPLITS)}")

@@ -20,24 +20,24 @@ two is a split of distinct images.
 """
 from __future__ import annotations
 
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
 from ..io import atomic_path, write_json
 from .dvs import CIFAR10_CLASSES
-from .standins import current_manifest, digit_intensities, standin_sources, written_digests
+from .standins import clear_generated, current_manifest, digit_intensities, standin_sources, written_digests
+from .variation import vary
 
-GENERATOR_VERSION = 1  # bump when the written bytes change
+GENERATOR_VERSION = 2  # bump when the written bytes change
 SACCADES = ((0.5, 1.0), (0.5, -1.0), (-1.0, 0.0))  # N-MNIST's saccade legs (x, y), in units of the amplitude
 LEG_US = 100_000
 STEP_PX = 0.5
-THRESHOLD = 0.5  # log-intensity contrast per event
+THRESHOLD = 0.75  # log-intensity contrast per event
 BACKGROUND = 0.1  # screen intensity where the digit is dark
+SHARPEN = 4.0  # contrast gain of the upscaled digits (sharpen)
 NOISE_EVENTS = 20  # mean number of background-activity events per recording
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -180,17 +180,35 @@ def aedat4_bytes(ev: dict[str, np.ndarray], width: int = 128, height: int = 128)
 @dataclass(frozen=True)
 class Role:
     sensor: tuple[int, int]  # width, height
-    digit: tuple[int, int]  # height, width of the upscaled digit
-    origin: tuple[float, float]
-    amplitude: float
-    per_class: tuple[int, int]  # recordings per class (train, test); test 0 = no official split
+    digit: tuple[int, int]  # height, width of the upscaled digit on the sensor
+    amplitude: float  # saccade amplitude in sensor pixels (each recording draws 0.75 ... 1.25 times it)
+    per_class: tuple[int, int]  # distinct source digits per class, from the digits' (train, test) split
+    official_split: bool  # Train/ and Test/ folders from the digits' split; else one pool the reader splits
+    purpose: int  # generator stream of the role's variations and motions
+    strength: float = 0.5  # of the variation (variation.py): the sensor's motion varies the recordings too
 
 
 ROLES = {
-    "digits_dvs": Role((128, 128), (48, 48), (36.0, 32.0), 8.0, (24, 0)),
-    "digits_ncaltech": Role((240, 180), (64, 64), (84.0, 54.0), 8.0, (24, 0)),
-    "digits_nmnist": Role((34, 34), (24, 24), (3.0, 2.0), 4.0, (24, 8)),
+    "digits_dvs": Role((128, 128), (100, 100), 8.0, (70, 30), False, 11),
+    "digits_ncaltech": Role((240, 180), (160, 160), 8.0, (70, 30), False, 12),
+    "digits_nmnist": Role((34, 34), (24, 24), 4.0, (60, 30), True, 13),
 }
+
+
+def sharpen(images: np.ndarray, gain: float = SHARPEN) -> np.ndarray:
+    """Steeper edges: an 8x8 digit upscaled bilinearly has ramps many sensor pixels wide, over which a moving
+    edge fires sparse, smeared events; ``gain`` times the contrast about mid-grey, clipped, gives strokes with
+    edges a few pixels wide, as printed digits on a monitor have."""
+    return np.clip(0.5 + gain * (images - 0.5), 0.0, 1.0)
+
+
+def motion(role: Role, rng: np.random.Generator) -> tuple[tuple[float, float], float]:
+    """A recording's saccade amplitude and the digit's top-left corner, anywhere the three saccades
+    keep it on the sensor (they reach ``amplitude`` to the right and down of the start)."""
+    amplitude = role.amplitude * rng.uniform(0.75, 1.25)
+    (width, height), (h, w) = role.sensor, role.digit
+    room_x, room_y = width - w - 1 - np.ceil(amplitude), height - h - 1 - np.ceil(amplitude)
+    return (float(rng.uniform(0, room_x)), float(rng.uniform(0, room_y))), amplitude
 
 
 def _path(name: str, root: Path, label: int, n: int, part: str) -> Path:
@@ -214,24 +232,22 @@ def make_event_standin(root: str | Path, name: str, seed: int = 0) -> dict:
     wanted = {"dataset": name, "seed": seed, "generator_version": GENERATOR_VERSION}
     if (manifest := current_manifest(root, wanted)) is not None:
         return manifest
-    if manifest_path.is_file():  # an older stand-in: its manifest says these folders are generated
-        for folder in _top_folders(name, root):
-            shutil.rmtree(folder, ignore_errors=True)
-    elif any(f.exists() for f in _top_folders(name, root)):
-        raise DataError(f"{root} already holds event recordings but no stand-in manifest; choose an empty "
-                        f"folder for the {name} stand-in")
-    images = digit_intensities(seed, role.digit).numpy()
+    clear_generated(root, name, _top_folders(name, root))
     sources = standin_sources(seed, role.per_class)
     jobs = [("Train", s) for s in sources["train"]] + [("Test", s) for s in sources["test"]]
+    digits = digit_intensities(seed)[[i for _, (i, _) in jobs]]
+    variation = np.random.default_rng([seed, role.purpose])
+    images = sharpen(vary(digits, role.digit, variation, role.strength, noise=False).numpy())
     rng = np.random.default_rng(seed)
     width, height = role.sensor
     writer = aedat2_bytes if name == "digits_dvs" else bin_bytes
     counts: dict[str, list[int]] = {}
-    for n, (part, (i, label)) in enumerate(jobs):
-        ev = saccade_events(images[i], width, height, role.origin, role.amplitude, rng)
+    for n, ((part, (_, label)), image) in enumerate(zip(jobs, images)):
+        origin, amplitude = motion(role, variation)
+        ev = saccade_events(image, width, height, origin, amplitude, rng)
         with atomic_path(_path(name, root, label, n, part)) as tmp:
             tmp.write_bytes(writer(ev))
-        counts.setdefault(part.lower() if role.per_class[1] else "all", [0] * 10)[label] += 1
+        counts.setdefault(part.lower() if role.official_split else "all", [0] * 10)[label] += 1
     manifest = dict(wanted, sensor=list(role.sensor), per_class=counts,
                     digests=written_digests(root, _top_folders(name, root)))
     write_json(manifest_path, manifest)

@@ -16,19 +16,21 @@ names a file damaged since (``changed_files``) rather than reading it.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..errors import DataError
 from ..io import atomic_path, read_json, write_json
 from .cifar import write_cifar
 from .pairs import make_pairs
 from .split import holdout
 
 TEST_FRACTION = 0.2
-GENERATOR_VERSION = 1  # bump when the written bytes change, so old caches are rebuilt
+GENERATOR_VERSION = 2  # bump when the written bytes change, so old caches are rebuilt
 
 
 def digits_split(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -78,7 +80,9 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
 # ------------------------------------------------------------------ stand-ins in other datasets' formats
 
 STANDIN_PER_CLASS = (40, 10)  # (train, test) source images per class: a few hundred samples in all
-IMAGE_SIDE = 40  # ImageNet stand-in images: room for RandomResizedCrop(32) and Resize(36) + CenterCrop(32)
+IMAGENET_PER_CLASS = (60, 30)  # ImageNet stand-in: train/ and val/ images per class (val: 300 in all)
+IMAGE_SIDE, CROP = 146, 128  # ImageNet's 256 / 224 at 128 px: ResNet-34 (stride 32) ends on 4x4 maps
+VARIATION_PURPOSE = {"imagenet": 1}  # generator streams of the stand-ins that draw variations (variation.py)
 
 
 def current_manifest(root: Path, wanted: dict) -> dict | None:
@@ -89,6 +93,18 @@ def current_manifest(root: Path, wanted: dict) -> dict | None:
         if all(manifest.get(k) == v for k, v in wanted.items()):
             return manifest
     return None
+
+
+def clear_generated(root: Path, name: str, folders: list[Path]) -> None:
+    """Remove the ``folders`` an older version of stand-in ``name`` wrote under ``root`` (its manifest
+    ``standin.json`` says they are generated), so no stale file outlives a new version; refuse folders
+    of recordings or images that no stand-in manifest accounts for."""
+    if (Path(root) / "standin.json").is_file():
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+    elif any(f.exists() for f in folders):
+        raise DataError(f"{root} already holds {', '.join(f.name for f in folders if f.exists())} but no "
+                        f"stand-in manifest; choose an empty folder for the {name} stand-in")
 
 
 def file_digest(path: Path) -> str:
@@ -133,20 +149,29 @@ def digit_intensities(seed: int, size: tuple[int, int] | None = None) -> torch.T
 
 
 def make_imagenet_tree(root: str | Path, seed: int = 0) -> dict:
-    """``digits_imagenet``: an ImageFolder tree ``train/`` and ``val/`` of 40x40 RGB JPEG files."""
+    """``digits_imagenet``: an ImageFolder tree ``train/`` and ``val/`` of ``IMAGE_SIDE`` px RGB JPEG files,
+    each a distinct source digit, upscaled and varied (``variation.py``)."""
     from PIL import Image
 
+    from .variation import vary
+
     root = Path(root)
-    wanted = {"dataset": "digits_imagenet", "seed": seed, "generator_version": GENERATOR_VERSION}
+    wanted = {"dataset": "digits_imagenet", "seed": seed, "generator_version": GENERATOR_VERSION,
+              "side": IMAGE_SIDE, "per_class": list(IMAGENET_PER_CLASS)}
     if (manifest := current_manifest(root, wanted)) is not None:
         return manifest
-    images = digit_intensities(seed, (IMAGE_SIDE, IMAGE_SIDE))
+    clear_generated(root, "digits_imagenet", [root / "train", root / "val"])
+    images = digit_intensities(seed)
+    sources = standin_sources(seed, IMAGENET_PER_CLASS)
+    rng = np.random.default_rng([seed, VARIATION_PURPOSE["imagenet"]])
     for part, folder in (("train", "train"), ("test", "val")):
-        for n, (i, c) in enumerate(standin_sources(seed)[part]):
-            pixels = (images[i] * 255).round().to(torch.uint8).numpy()
+        varied = vary(images[[i for i, _ in sources[part]]], (IMAGE_SIDE, IMAGE_SIDE), rng)
+        for n, ((_, c), pixels) in enumerate(zip(sources[part], varied)):
             with atomic_path(root / folder / f"digit_{c}" / f"{n:05d}.JPEG") as tmp:
-                Image.fromarray(pixels).convert("RGB").save(tmp, format="JPEG", quality=95)
-    manifest = dict(wanted, layout="train/<class>/*.JPEG, val/<class>/*.JPEG", side=IMAGE_SIDE,
+                Image.fromarray((pixels * 255).round().to(torch.uint8).numpy()).convert("RGB").save(
+                    tmp, format="JPEG", quality=90)
+    manifest = dict(wanted, layout="train/<class>/*.JPEG, val/<class>/*.JPEG", crop=CROP,
+                    counts={"train": len(sources["train"]), "val": len(sources["test"])},
                     digests=written_digests(root, [root / "train", root / "val"]))
     write_json(root / "standin.json", manifest)
     return manifest
