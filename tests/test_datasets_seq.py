@@ -54,7 +54,7 @@ def test_binning_10ms_and_channels_pooled_by_10():
 def test_spike_standins_load_as_sequences(roots, name):
     d = load_data(name, roots[name], val_split=20, seed=2)
     assert d.input_kind == "sequence" and d.image_shape == (30, 70) and d.num_classes == 10
-    assert d.sizes == {"train": 380, "val": 20, "test": 100} and d.per_class["test"] == [10] * 10
+    assert d.sizes == {"train": 580, "val": 20, "test": 300} and d.per_class["test"] == [30] * 10
     x, label = d.train[0]
     assert x.shape == (30, 70) and x.dtype == torch.float32 and torch.equal(x, x.round()) and x.min() >= 0
     assert x.sum() > 0 and 0 <= label < 10
@@ -160,4 +160,4 @@ def test_rnn_layers_run_their_own_time_steps():
 def test_tiny_training_run(roots, tmp_path, name, arch, extra):
     cfg = RunConfig.from_dict({**FAST, **extra, "dataset": name, "arch": arch, "data_root": str(roots[name])})
     result = train_run(cfg, tmp_path / "run", progress=False, log=lambda msg: None)
-    assert len(result["accuracy"]) == cfg.t_max and result["data_sizes"]["train"] == 400
+    assert len(result["accuracy"]) == cfg.t_max and result["data_sizes"]["train"] == 600

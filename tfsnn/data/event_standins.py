@@ -1,10 +1,11 @@
 """Event-camera stand-ins: scikit-learn's digits seen by a simulated event sensor, in the publishers' formats.
 
-As N-MNIST was recorded from MNIST (Orchard et al. 2015), each digit (8x8, upscaled bilinearly) is
-moved over the sensor along N-MNIST's three saccades (a triangle: +(a/2, a), +(a/2, -a), -(a, 0),
-100 ms each). Every half-pixel step a pixel emits one ON (OFF) event per contrast threshold its log
-intensity has risen (fallen) since its last event, timestamped uniformly within the step; a few
-background-noise events are added. The recordings are written by the writers below and read back
+As N-MNIST was recorded from MNIST (Orchard et al. 2015), each digit (8x8, upscaled bilinearly, varied
+by a seeded draw of ``variation.py`` at half strength, its contrast steepened by ``sharpen``) is moved
+over the sensor along N-MNIST's three saccades (a triangle: +(a/2, a), +(a/2, -a), -(a, 0), 100 ms
+each), from a random start with a random amplitude (``motion``). Every one-pixel step a pixel emits one
+ON (OFF) event per contrast threshold its log intensity has risen (fallen) since its last event,
+timestamped uniformly within the step; a few background-noise events are added. The recordings are written by the writers below and read back
 only by the real datasets' readers (``events.py``, i.e. tonic's), through the same conversion. The
 AEDAT 3.1 and 4.0 writers serve the tests of those readers' other branches.
 
@@ -34,7 +35,7 @@ from .variation import vary
 GENERATOR_VERSION = 2  # bump when the written bytes change
 SACCADES = ((0.5, 1.0), (0.5, -1.0), (-1.0, 0.0))  # N-MNIST's saccade legs (x, y), in units of the amplitude
 LEG_US = 100_000
-STEP_PX = 0.5
+STEP_PX = 1.0  # sensor pixels the digit moves between two updates of the simulated pixels
 THRESHOLD = 0.75  # log-intensity contrast per event
 BACKGROUND = 0.1  # screen intensity where the digit is dark
 SHARPEN = 4.0  # contrast gain of the upscaled digits (sharpen)

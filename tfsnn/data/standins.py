@@ -30,7 +30,7 @@ from .pairs import make_pairs
 from .split import holdout
 
 TEST_FRACTION = 0.2
-GENERATOR_VERSION = 2  # bump when the written bytes change, so old caches are rebuilt
+GENERATOR_VERSION = 3  # bump when the written bytes change, so old caches are rebuilt
 
 
 def digits_split(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -79,7 +79,7 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
 
 # ------------------------------------------------------------------ stand-ins in other datasets' formats
 
-STANDIN_PER_CLASS = (40, 10)  # (train, test) source images per class: a few hundred samples in all
+STANDIN_PER_CLASS = (60, 30)  # (train, test) source images per class of the sequence stand-ins: 300 test samples
 IMAGENET_PER_CLASS = (60, 30)  # ImageNet stand-in: train/ and val/ images per class (val: 300 in all)
 IMAGE_SIDE, CROP = 146, 128  # ImageNet's 256 / 224 at 128 px: ResNet-34 (stride 32) ends on 4x4 maps
 VARIATION_PURPOSE = {"imagenet": 1}  # generator streams of the stand-ins that draw variations (variation.py)
