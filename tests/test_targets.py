@@ -87,3 +87,16 @@ def test_time_steps_beyond_t_max_are_refused_when_the_dag_is_built(block, key):
 def test_conversion_may_read_beyond_t_max():
     """Table 6 reads uniform T up to 64 from a T_max=6 model: no TTM is needed past T_max."""
     assert max(Plan(preset("paper")).specs["table6"]["ts"]) == 64
+
+
+def test_runs_long_in_simulated_time_are_scheduled_first():
+    """Snakemake's priority for a train job is epochs x s x T_max of its run."""
+    plan = Plan(preset("smoke"))
+    by_dataset = {}
+    for rid in plan.inputs("table4"):
+        run = next((r for r in plan.runs if r in rid), None)
+        if run is not None:
+            cfg = plan.runs[run]
+            by_dataset[cfg.dataset] = plan.priority(run)
+            assert plan.priority(run) == cfg.epochs * cfg.s * cfg.t_max
+    assert by_dataset["digits_dvs"] > by_dataset["digits10"] > 0

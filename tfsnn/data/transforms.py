@@ -1,11 +1,13 @@
 """Transforms: images as uint8 tensors (crop + flip, AutoAugment and Cutout as independent switches, A.2),
-ImageNet's PIL pipeline, and the augmentation of event frames."""
+ImageNet's PIL pipeline, and the augmentation of event frames.
+
+torchvision is imported inside the functions that build its transforms: importing it takes about a
+second (it loads torch._dynamo), which event and sequence jobs, which never use it, need not pay."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 import torch
-from torchvision import transforms as T
 
 
 class Cutout:
@@ -61,6 +63,8 @@ def train_transform(mean, std, crop_padding: int = 4, hflip: bool = True, autoau
     ``"black"`` cuts the [0, 1] image before normalisation (as the official transform does, Cutout
     between ``ToTensor`` and ``Normalize``), so the hole is ``-mean / std``. Both draw the same hole.
     """
+    from torchvision import transforms as T
+
     if cutout_fill not in CUTOUT_FILLS:
         raise ValueError(f"cutout_fill must be one of {CUTOUT_FILLS}, got {cutout_fill!r}")
     steps: list = []
@@ -93,6 +97,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 def imagenet_train_transform(crop: int = 224, hflip: bool = True, min_scale: float = 0.08) -> Callable:
     """The standard ImageNet training view of a PIL image: random resized crop (area fraction from
     ``min_scale`` to 1, torchvision's default 0.08), flip, normalise."""
+    from torchvision import transforms as T
+
     steps: list = [T.RandomResizedCrop(crop, scale=(min_scale, 1.0))]
     if hflip:
         steps.append(T.RandomHorizontalFlip())
@@ -102,6 +108,8 @@ def imagenet_train_transform(crop: int = 224, hflip: bool = True, min_scale: flo
 
 def imagenet_eval_transform(crop: int = 224, resize: int = 256) -> Callable:
     """The standard ImageNet evaluation view: resize the short side, centre crop, normalise."""
+    from torchvision import transforms as T
+
     return T.Compose([T.Resize(resize), T.CenterCrop(crop), T.PILToTensor(), T.ConvertImageDtype(torch.float32),
                       T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 

@@ -63,6 +63,10 @@ def run_cfg(wildcards):
     return PLAN.runs[wildcards.run]
 
 
+def run_priority(wildcards):
+    return PLAN.priority(wildcards.run)
+
+
 def run_root(wildcards):
     return run_cfg(wildcards).data_root
 

@@ -11,6 +11,7 @@ rule train:
         history=L.train_file("{run}"),
     log:
         L.log("train", "{run}"),
+    priority: run_priority
     conda:
         "../envs/tfsnn.yaml"
     threads: THREADS * TRAIN_PROCS
