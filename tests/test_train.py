@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # the smoke preset's ResNet-19 MTT run (config/config.yaml uses the same settings)
 SMOKE = dict(dataset="digits10", arch="resnet19", width=0.125, method="mtt", t_max=6, s=3, epochs=8,
-             batch_size=48, lr=0.15, crop_padding=1, hflip=False, seed=1000)
+             batch_size=32, lr=0.08, crop_padding=1, hflip=False, seed=1000)  # config/config.yaml
 TINY = dict(dataset="digits10", arch="resnet19", width=0.0625, method="mtt", t_max=4, s=2, epochs=3,
             batch_size=64, lr=0.1, crop_padding=1, hflip=False, seed=7, calib_batches=2)
 
@@ -48,7 +48,9 @@ def tiny_run(tmp_path_factory, digits10_root):
 
 
 @pytest.mark.slow
-def test_smoke_mtt_run_reaches_80_percent_at_every_T(tmp_path, digits10_root):
+def test_smoke_mtt_run_reaches_85_percent_from_T2(tmp_path, digits10_root):
+    """The smoke recipe on digits10: at least 85% at every T >= 2 (issue 13: within 10 points of the best),
+    70% at T=1, where one step through every stage leaves the least to read."""
     cfg = RunConfig.from_dict({**SMOKE, "data_root": str(digits10_root)})
     start = time.perf_counter()
     result = train_run(cfg, tmp_path / "run", progress=False)
@@ -56,7 +58,9 @@ def test_smoke_mtt_run_reaches_80_percent_at_every_T(tmp_path, digits10_root):
     print(f"\nsmoke MTT ResNet-19 run: {seconds:.1f} s on {torch.get_num_threads()} threads; "
           f"accuracy {result['accuracy']}")
     assert set(result["accuracy"]) == {str(T) for T in range(1, 7)}
-    assert min(result["accuracy"].values()) >= 0.80, result["accuracy"]
+    acc = {int(T): a for T, a in result["accuracy"].items()}
+    assert min(a for T, a in acc.items() if T >= 2) >= 0.85 and acc[1] >= 0.70, acc
+    assert max(acc.values()) - min(a for T, a in acc.items() if T >= 2) <= 0.10, acc
 
 
 def test_run_folder_contents(tiny_run):

@@ -80,7 +80,7 @@ def setup(cfg: RunConfig) -> Setup:
     else:
         kw["in_channels"] = data.in_channels
     model = build_model(cfg.arch, data.num_classes, **kw).to(device)
-    if device.type == "cuda" and data.input_kind != "sequence":
+    if data.input_kind != "sequence":  # NHWC convolutions: faster with cuDNN, and with oneDNN on a CPU (about 10%)
         model = model.to(memory_format=torch.channels_last)
     amp = torch.bfloat16 if (cfg.amp and device.type == "cuda") else None
     return Setup(cfg, device, data, model, amp)

@@ -63,6 +63,11 @@ def run_cfg(wildcards):
     return PLAN.runs[wildcards.run]
 
 
+# Scheduling: datasets and the MLflow store first (each unlocks runs), then the runs longest in
+# simulated time (Plan.priority); calibrations and analyses after.
+PREPARE_PRIORITY = 10**9
+
+
 def run_priority(wildcards):
     return PLAN.priority(wildcards.run)
 
