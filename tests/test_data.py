@@ -7,6 +7,7 @@ import torch
 
 from tfsnn.data import load_data, prepare_dataset
 from tfsnn.data.cifar import read_cifar_split
+from tfsnn.data.registry import TRAIN_SIZES
 from tfsnn.data.split import holdout
 from tfsnn.data.standins import digits_split
 from tfsnn.data.transforms import Cutout, channel_stats, train_transform
@@ -40,6 +41,7 @@ def test_digits100_pairs(digits100_root, digits10_root):
     x, y = read_cifar_split(digits100_root, 100, "train")
     xt, yt = read_cifar_split(digits100_root, 100, "test")
     assert x.shape[1:] == (3, 8, 16) and set(y.tolist()) == set(range(100))
+    assert len(y) == TRAIN_SIZES["digits100"] and len(read_cifar_split(digits10_root, 10, "train")[1]) == TRAIN_SIZES["digits10"]
     # left half shows digit a = y // 10: its pixels are one of the train digits of that class
     tr_x, tr_y = read_cifar_split(digits10_root, 10, "train")
     te_x, _ = read_cifar_split(digits10_root, 10, "test")

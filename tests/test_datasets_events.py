@@ -13,6 +13,7 @@ from tfsnn.config import RunConfig
 from tfsnn.data import dvs, load_data, prepare_dataset
 from tfsnn.data.event_standins import aedat2_bytes, aedat4_bytes, aedat31_bytes, bin_bytes
 from tfsnn.data.events import read_aedat, read_bin, to_frames
+from tfsnn.data.registry import TRAIN_SIZES
 from tfsnn.data.transforms import EventAugment
 from tfsnn.errors import DataError
 from tfsnn.train import train_run
@@ -185,7 +186,7 @@ def test_frames_count_events():
 def test_standins_load_as_frames(roots, name, shape, n_train, n_test):
     d = load_data(name, roots[name])
     assert d.input_kind == "frames" and d.image_shape == shape and d.in_channels == 2 and d.num_classes == 10
-    assert d.sizes == {"train": n_train, "val": 0, "test": n_test}
+    assert d.sizes == {"train": n_train, "val": 0, "test": n_test} and TRAIN_SIZES[name] == n_train
     assert d.per_class["test"] == [n_test // 10] * 10 and d.per_class["train"] == [n_train // 10] * 10
     xs = torch.stack([d.test[i][0] for i in range(len(d.test))])
     assert xs.shape[1:] == shape and xs.dtype == torch.float32

@@ -7,6 +7,7 @@ import torch
 
 from tfsnn.config import RunConfig
 from tfsnn.data import load_data, prepare_dataset
+from tfsnn.data.registry import TRAIN_SIZES
 from tfsnn.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from tfsnn.errors import DataError
 from tfsnn.train import train_run
@@ -30,6 +31,7 @@ def test_views_and_sizes(root):
     d = load_data("digits_imagenet", root, val_split=30, seed=0)
     assert d.input_kind == "static" and d.image_shape == (3, 128, 128) and d.in_channels == 3
     assert d.sizes == {"train": 570, "val": 30, "test": 300} and d.per_class["test"] == [30] * 10
+    assert TRAIN_SIZES["digits_imagenet"] == 600
     x, label = d.test[0]
     y, _ = d.test[0]
     assert x.shape == (3, 128, 128) and x.dtype == torch.float32 and torch.equal(x, y)  # evaluation is fixed

@@ -7,6 +7,7 @@ import yaml
 
 from tfsnn.analysis.registry import ANALYSES
 from tfsnn.cli import build_parser
+from tfsnn.data.registry import DATASETS, TRAIN_SIZES
 from tfsnn.layout import Layout
 from tfsnn.pipeline import targets as registry
 from tfsnn.pipeline.plan import Plan
@@ -90,7 +91,7 @@ def test_conversion_may_read_beyond_t_max():
 
 
 def test_runs_long_in_simulated_time_are_scheduled_first():
-    """Snakemake's priority for a train job is epochs x s x T_max of its run."""
+    """Snakemake's priority for a train job is epochs x s x T_max x training samples of its run."""
     plan = Plan(preset("smoke"))
     by_dataset = {}
     for rid in plan.inputs("table4"):
@@ -98,5 +99,9 @@ def test_runs_long_in_simulated_time_are_scheduled_first():
         if run is not None:
             cfg = plan.runs[run]
             by_dataset[cfg.dataset] = plan.priority(run)
-            assert plan.priority(run) == cfg.epochs * cfg.s * cfg.t_max
-    assert by_dataset["digits_dvs"] > by_dataset["digits10"] > 0
+            assert plan.priority(run) == cfg.epochs * cfg.s * cfg.t_max * TRAIN_SIZES[cfg.dataset]
+    assert by_dataset["digits100"] > by_dataset["digits_dvs"] > by_dataset["digits_imagenet"] > 0
+
+
+def test_every_dataset_has_a_training_size():
+    assert set(TRAIN_SIZES) == set(DATASETS)

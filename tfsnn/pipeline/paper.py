@@ -71,8 +71,7 @@ def dvs(plan: Plan, target: str) -> list[RunGroup]:
     if not plan.has("dvs"):
         return []
     e = plan.exp("dvs")
-    return [plan.group(target, role, e, "MTT", method="mtt", **e.get("role_settings", {}).get(role, {}))
-            for role in e["datasets"]]
+    return [plan.group(target, role, e, "MTT", method="mtt") for role in e["datasets"]]
 
 
 def analysis_pair(plan: Plan, target: str, name: str) -> list[RunGroup]:

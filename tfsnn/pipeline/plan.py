@@ -157,11 +157,14 @@ class Plan:
         return rid
 
     def priority(self, run_id: str) -> int:
-        """A training job's scheduling priority: the run's simulated time steps per training sample
-        (epochs x s x T_max). Snakemake starts the highest first, so on a few cores the long runs start
-        early instead of ending alone (about 30 s of a 6-minute smoke ``table4`` on 2 cores)."""
+        """A training job's scheduling priority: the sample-steps it simulates (epochs x s x T_max x
+        training samples, ``data.TRAIN_SIZES``). Snakemake starts the highest first, so on a few cores the
+        long runs start early instead of ending alone (a smoke ``table4`` on 2 cores is then about a
+        minute shorter)."""
+        from ..data.registry import TRAIN_SIZES
+
         cfg = self.runs[run_id]
-        return cfg.epochs * cfg.s * cfg.t_max
+        return cfg.epochs * cfg.s * cfg.t_max * TRAIN_SIZES.get(cfg.dataset, 1)
 
     def seeds(self, exp: dict) -> list[int]:
         n = exp.get("n_seeds")
@@ -184,8 +187,10 @@ class Plan:
 
     def group(self, target: str, role: str, exp: dict, label: str, seeds: list[int] | None = None,
               **extra) -> RunGroup:
-        """The runs of one setting (``exp``'s settings plus ``extra``), one per seed, registered for ``target``."""
+        """The runs of one setting (``exp``'s settings, its ``role_settings`` for ``role``, then ``extra``),
+        one per seed, registered for ``target``."""
         seeds = seeds if seeds is not None else self.seeds(exp)
+        extra = {**exp.get("role_settings", {}).get(role, {}), **extra}
         rids = tuple(self.run(target, role, self.settings(exp, **extra), seed=s) for s in seeds)
         cfg = self.runs[rids[0]]
         return RunGroup(label=label, dataset=PAPER_NAMES.get(role, role), stand_in=cfg.dataset,
