@@ -5,9 +5,10 @@ by a seeded draw of ``variation.py`` at half strength, its contrast steepened by
 over the sensor along N-MNIST's three saccades (a triangle: +(a/2, a), +(a/2, -a), -(a, 0), 100 ms
 each), from a random start with a random amplitude (``motion``). Every one-pixel step a pixel emits one
 ON (OFF) event per contrast threshold its log intensity has risen (fallen) since its last event,
-timestamped uniformly within the step; a few background-noise events are added. The recordings are written by the writers below and read back
-only by the real datasets' readers (``events.py``, i.e. tonic's), through the same conversion. The
-AEDAT 3.1 and 4.0 writers serve the tests of those readers' other branches.
+timestamped uniformly within the step; a few background-noise events are added. The recordings are
+written by the writers below and read back only by the real datasets' readers (``events.py``, i.e.
+tonic's), through the same conversion. The AEDAT 3.1 and 4.0 writers serve the tests of those readers'
+other branches.
 
 | stand-in        | role         | format (writer)              | layout                                     |
 |-----------------|--------------|------------------------------|--------------------------------------------|

@@ -82,7 +82,7 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
 STANDIN_PER_CLASS = (60, 30)  # (train, test) source images per class of the sequence stand-ins: 300 test samples
 IMAGENET_PER_CLASS = (60, 30)  # ImageNet stand-in: train/ and val/ images per class (val: 300 in all)
 IMAGE_SIDE, CROP = 146, 128  # ImageNet's 256 / 224 at 128 px: ResNet-34 (stride 32) ends on 4x4 maps
-VARIATION_PURPOSE = {"imagenet": 1}  # generator streams of the stand-ins that draw variations (variation.py)
+IMAGENET_PURPOSE = 1  # generator stream of the ImageNet stand-in's variations (the event roles use 11-13)
 
 
 def current_manifest(root: Path, wanted: dict) -> dict | None:
@@ -139,13 +139,9 @@ def standin_sources(seed: int, per_class: tuple[int, int] = STANDIN_PER_CLASS, e
     return out
 
 
-def digit_intensities(seed: int, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """The digits as float images ``[N, 8, 8]`` in [0, 1], upscaled bilinearly to ``size`` if given."""
-    x = digits_split(seed)[0][:, 0].float() / 255.0
-    if size is None:
-        return x
-    x = torch.nn.functional.interpolate(x[:, None], size=size, mode="bilinear", align_corners=False)
-    return x[:, 0].clamp(0, 1)
+def digit_intensities(seed: int) -> torch.Tensor:
+    """The digits as float images ``[N, 8, 8]`` in [0, 1] (``variation.vary`` upscales them)."""
+    return digits_split(seed)[0][:, 0].float() / 255.0
 
 
 def make_imagenet_tree(root: str | Path, seed: int = 0) -> dict:
@@ -163,7 +159,7 @@ def make_imagenet_tree(root: str | Path, seed: int = 0) -> dict:
     clear_generated(root, "digits_imagenet", [root / "train", root / "val"])
     images = digit_intensities(seed)
     sources = standin_sources(seed, IMAGENET_PER_CLASS)
-    rng = np.random.default_rng([seed, VARIATION_PURPOSE["imagenet"]])
+    rng = np.random.default_rng([seed, IMAGENET_PURPOSE])
     for part, folder in (("train", "train"), ("test", "val")):
         varied = vary(images[[i for i, _ in sources[part]]], (IMAGE_SIDE, IMAGE_SIDE), rng)
         for n, ((_, c), pixels) in enumerate(zip(sources[part], varied)):
