@@ -53,6 +53,39 @@ def test_digits100_pairs(digits100_root, digits10_root):
         assert (te_x == xt[i, :, :, :8]).flatten(1).all(1).any()
 
 
+def test_digits10_32_is_digits10_upscaled_and_varied_in_cifar_size(tmp_path, digits10_root):
+    """Table 8's stand-in: the same split and labels as digits10, at CIFAR's 32x32, each digit varied once
+    from a seeded stream (so the same seed writes the same bytes)."""
+    import numpy as np
+
+    from tfsnn.data.standins import CIFAR32_PURPOSE
+    from tfsnn.data.variation import vary
+
+    root = tmp_path / "digits10_32"
+    prepare_dataset("digits10_32", root)
+    for split in ("train", "test"):
+        x, y = read_cifar_split(root, 10, split)
+        x8, y8 = read_cifar_split(digits10_root, 10, split)
+        assert x.shape[1:] == (3, 32, 32) and torch.equal(y, y8)
+    assert len(read_cifar_split(root, 10, "train")[1]) == TRAIN_SIZES["digits10_32"]
+    # test image i is source digit test_idx[i], varied by the draw of that index in the stand-in's stream
+    images, _, _, test_idx = digits_split(0)
+    expected = vary(images[:, 0].float() / 255, (32, 32), np.random.default_rng([0, CIFAR32_PURPOSE]))
+    xt = read_cifar_split(root, 10, "test")[0]
+    assert torch.equal(xt[:, 0], (expected[test_idx] * 255).round().to(torch.uint8))
+    assert torch.equal(xt[:, 0], xt[:, 2])
+    again = tmp_path / "again"
+    prepare_dataset("digits10_32", again)
+    assert (again / "manifest.json").read_text() == (root / "manifest.json").read_text()   # file digests included
+
+
+def test_digits100_has_no_32px_variant(tmp_path):
+    from tfsnn.data.standins import make_digits
+
+    with pytest.raises(ValueError, match="10 classes"):
+        make_digits(tmp_path, 100, side=32)
+
+
 def test_preparation_is_cached(tmp_path):
     import time
 

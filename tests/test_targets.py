@@ -1,5 +1,6 @@
 """Targets and analyses are declared once: the plan, the CLI, the rules and the captions come from the
 declarations, and a new table needs nothing but its declaration."""
+import copy
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from tfsnn.cli import build_parser
 from tfsnn.data.registry import DATASETS, TRAIN_SIZES
 from tfsnn.layout import Layout
 from tfsnn.pipeline import targets as registry
-from tfsnn.pipeline.plan import Plan
+from tfsnn.pipeline.plan import Plan, PlanError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,3 +106,35 @@ def test_runs_long_in_simulated_time_are_scheduled_first():
 
 def test_every_dataset_has_a_training_size():
     assert set(TRAIN_SIZES) == set(DATASETS)
+
+
+def test_role_datasets_give_one_experiments_runs_another_dataset():
+    """``role_datasets``: the smoke preset's Table 8 reads 32x32 digits (B-ResNets end on 4x4 maps there,
+    1x1 on digits10); every other experiment on the role keeps the preset's dataset, the prepare rule
+    gets both folders, and a rehearsal maps the role back to its one stand-in."""
+    cfg = preset("smoke")
+    cfg["experiments"]["deep"]["role_datasets"] = {"cifar10": {"name": "digits10_32", "root": "data/d32"}}
+    plan = Plan(cfg)
+
+    def datasets(target: str) -> set:
+        return {plan.runs[r].dataset for r in plan.runs if target in plan.run_targets[r]}
+
+    assert datasets("table8") == {"digits10_32"} and "digits10" in datasets("table4") and datasets("table5") == {"digits10"}
+    assert {plan.runs[r].data_root for r in plan.runs if "table8" in plan.run_targets[r]} == {"data/d32"}
+    assert plan.dataset_roots()["digits10_32"] == "data/d32" and plan.dataset_roots()["digits10"] == "data/digits10"
+    rehearsed = Plan({**copy.deepcopy(cfg), "rehearsal": True})
+    assert {rehearsed.runs[r].dataset for r in rehearsed.runs if "table8" in rehearsed.run_targets[r]} == {"digits10"}
+
+
+def test_a_dataset_in_two_folders_is_refused():
+    cfg = preset("smoke")
+    cfg["experiments"]["deep"]["role_datasets"] = {"cifar10": {"name": "digits10", "root": "data/elsewhere"}}
+    with pytest.raises(PlanError, match="digits10 is given two folders, data/digits10 and data/elsewhere"):
+        Plan(cfg).dataset_roots()
+
+
+def test_an_unknown_key_in_role_datasets_is_named():
+    cfg = preset("smoke")
+    cfg["experiments"]["deep"]["role_datasets"] = {"cifar10": {"name": "digits10_32", "folder": "data/d32"}}
+    with pytest.raises(Exception, match="folder"):
+        Plan(cfg)

@@ -5,6 +5,7 @@ and how to open it with a run's data options (as :class:`Parts`, which ``load_da
 |-----------------|-------------------------------------------------------------|-----------------------|----------|
 | digits10        | sklearn digits in the CIFAR-10 pickle layout                | data/digits10         | static   |
 | digits100       | digit pairs (class 10a+b), CIFAR-100 layout                 | data/digits100        | static   |
+| digits10_32     | digits upscaled to 32x32 and varied, CIFAR-10 layout        | data/digits10_32      | static   |
 | cifar10         | CIFAR-10 python pickles                                     | data/cifar10          | static   |
 | cifar100        | CIFAR-100 python pickles                                    | data/cifar100         | static   |
 | fashion10       | Fashion-MNIST                                               | data/fashion          | static   |
@@ -123,6 +124,8 @@ DATASETS: dict[str, DatasetSpec] = {
                          partial(standins.make_digits, num_classes=10), (cifar, 10), 10, "manifest.json"),
     "digits100": _standin("digits100", "digit pairs, CIFAR-100 layout (smoke)", "static",
                           partial(standins.make_digits, num_classes=100), (cifar, 100), 100, "manifest.json"),
+    "digits10_32": _standin("digits10_32", "digits at 32x32, varied, CIFAR-10 layout (smoke, Table 8)", "static",
+                            partial(standins.make_digits, num_classes=10, side=32), (cifar, 10), 10, "manifest.json"),
     "cifar10": _real(10, "data/cifar10", "CIFAR-10", "static", cifar, 10),
     "cifar100": _real(100, "data/cifar100", "CIFAR-100", "static", cifar, 100),
     "fashion10": _real(10, "data/fashion", "Fashion-MNIST (mini)", "static", fashion, 10),
@@ -158,7 +161,7 @@ DATASETS: dict[str, DatasetSpec] = {
 # (tfsnn.pipeline.plan.Plan.priority): the stand-ins' as their generators write them (tests check),
 # the real datasets' as published (N-Caltech101 and CIFAR10-DVS: 9/10 of their recordings).
 TRAIN_SIZES = {
-    "digits10": 1438, "digits100": 3000, "cifar10": 50000, "cifar100": 50000, "fashion10": 60000,
+    "digits10": 1438, "digits10_32": 1438, "digits100": 3000, "cifar10": 50000, "cifar100": 50000, "fashion10": 60000,
     "fashion100": 60000, "imagenet": 1281167, "cifar10dvs": 9000, "ncaltech101": 7838, "nmnist": 60000,
     "shd": 8156, "ssc": 75466, "seqmnist": 60000, "digits_imagenet": 600, "digits_dvs": 600,
     "digits_ncaltech": 600, "digits_nmnist": 600, "digits_shd": 600, "digits_ssc": 600, "digits_seqmnist": 600,

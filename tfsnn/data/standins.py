@@ -30,6 +30,7 @@ from .pairs import make_pairs
 from .split import holdout
 
 TEST_FRACTION = 0.2
+CIFAR32_PURPOSE = 2  # generator stream of digits10_32's variations (ImageNet: 1, the event roles: 11-13)
 GENERATOR_VERSION = 3  # bump when the written bytes change, so old caches are rebuilt
 
 
@@ -46,19 +47,33 @@ def digits_split(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
 
 
 def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: int = 30,
-                test_pairs: int = 10) -> dict:
-    """Write the ``digits{num_classes}`` stand-in under ``root``; returns its manifest."""
+                test_pairs: int = 10, side: int = 8) -> dict:
+    """Write the ``digits{num_classes}`` stand-in under ``root``; returns its manifest.
+
+    ``side=32`` (``digits10_32``, 10 classes only): every digit upscaled to CIFAR's 32x32 and varied once
+    (``variation.vary``, stream ``CIFAR32_PURPOSE``), for networks whose last maps would be 1x1 at 8x8
+    (the B-ResNets of Table 8 stride by 8)."""
     root = Path(root)
     manifest_path = root / "manifest.json"
-    wanted = {"dataset": f"digits{num_classes}", "seed": seed, "format": f"cifar{num_classes}-pickle",
+    name = f"digits{num_classes}" if side == 8 else f"digits{num_classes}_{side}"
+    wanted = {"dataset": name, "seed": seed, "format": f"cifar{num_classes}-pickle",
               "generator_version": GENERATOR_VERSION}
     if num_classes == 100:
         wanted.update(train_pairs=train_pairs, test_pairs=test_pairs)
+    if side != 8:
+        if num_classes != 10:
+            raise ValueError(f"digits stand-ins at {side}x{side} have 10 classes, not {num_classes}")
+        wanted.update(side=side)
     if manifest_path.is_file():
         manifest = read_json(manifest_path)
         if all(manifest.get(k) == v for k, v in wanted.items()):
             return manifest
     x, y, train_idx, test_idx = digits_split(seed)
+    if side != 8:
+        from .variation import vary
+
+        varied = vary(x[:, 0].float() / 255.0, (side, side), np.random.default_rng([seed, CIFAR32_PURPOSE]))
+        x = (varied * 255).round().to(torch.uint8)[:, None].expand(-1, 3, -1, -1).contiguous()
     train, test = (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
     if num_classes == 10:
         names = [str(c) for c in range(10)]

@@ -138,9 +138,11 @@ class Plan:
             raise PlanError(f"preset '{self.preset}' maps no dataset to the role '{role}'; add "
                             f"datasets: {role}: {{name: ..., root: ...}} to its config") from None
 
-    def run(self, target: str, role: str, settings: dict, seed: int | None = None) -> str:
-        """Register the run ``settings`` (on top of the preset's run_defaults) for ``target``; its id."""
-        d = self.dataset(role)
+    def run(self, target: str, role: str, settings: dict, seed: int | None = None,
+            dataset: dict | None = None) -> str:
+        """Register the run ``settings`` (on top of the preset's run_defaults) for ``target``; its id. The
+        run reads the preset's dataset for ``role``, or ``dataset`` (``{name, root}``) where given."""
+        d = dataset or self.dataset(role)
         merged = {**copy.deepcopy(self.config["run_defaults"]), **settings,
                   "dataset": d["name"], "data_root": d["root"]}
         if seed is not None:
@@ -155,6 +157,18 @@ class Plan:
         self.runs[rid] = cfg
         self.run_targets.setdefault(rid, set()).add(target)
         return rid
+
+    def dataset_roots(self) -> dict[str, str]:
+        """Each dataset a run reads -> its folder (``prepare_data`` writes it there); a dataset given two
+        folders is refused, since both would share one manifest."""
+        roots: dict[str, str] = {}
+        pairs = [(d["name"], d["root"]) for d in self.config["datasets"].values()]
+        pairs += [(cfg.dataset, cfg.data_root) for cfg in self.runs.values()]
+        for name, root in pairs:
+            if roots.setdefault(name, root) != root:
+                raise PlanError(f"dataset {name} is given two folders, {roots[name]} and {root}; give every "
+                                f"mention of {name} (datasets, role_datasets) the same root")
+        return roots
 
     def priority(self, run_id: str) -> int:
         """A training job's scheduling priority: the sample-steps it simulates (epochs x s x T_max x
@@ -188,10 +202,12 @@ class Plan:
     def group(self, target: str, role: str, exp: dict, label: str, seeds: list[int] | None = None,
               **extra) -> RunGroup:
         """The runs of one setting (``exp``'s settings, its ``role_settings`` for ``role``, then ``extra``),
-        one per seed, registered for ``target``."""
+        one per seed, registered for ``target``; they read ``exp``'s ``role_datasets`` entry for ``role``
+        where it has one, else the preset's dataset for ``role``."""
         seeds = seeds if seeds is not None else self.seeds(exp)
         extra = {**exp.get("role_settings", {}).get(role, {}), **extra}
-        rids = tuple(self.run(target, role, self.settings(exp, **extra), seed=s) for s in seeds)
+        dataset = exp.get("role_datasets", {}).get(role)
+        rids = tuple(self.run(target, role, self.settings(exp, **extra), seed=s, dataset=dataset) for s in seeds)
         cfg = self.runs[rids[0]]
         return RunGroup(label=label, dataset=PAPER_NAMES.get(role, role), stand_in=cfg.dataset,
                         arch=ARCH_NAMES.get(cfg.arch, cfg.arch), runs=rids)

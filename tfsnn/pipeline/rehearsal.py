@@ -46,6 +46,8 @@ def rehearse_config(config: dict) -> dict:
     config["datasets"] = {role: {"name": ROLE_STANDINS[role], "root": f"data/{ROLE_STANDINS[role]}"}
                           for role in config["datasets"]}
     config["seeds"] = config["seeds"][:1]
+    for exp in config["experiments"].values():
+        exp.pop("role_datasets", None)   # every role reads its stand-in
     if "seenn" in config["experiments"]:
         config["experiments"]["seenn"]["tol"] = SEENN_TOL
     config.update(gpu=False, train_gpus=1, train_threads=1)   # small jobs: one thread each, two at a time

@@ -43,7 +43,7 @@ RESOURCES = config["resources"]
 TARGET_MODULES = " ".join(f"--target-module {m}" for m in config["target_modules"])
 TABLES = [name for name, t in PLAN.targets.items() if t.kind == "table"]
 FIGURES = [name for name, t in PLAN.targets.items() if t.kind == "figure"]
-DATASET_ROOTS = {d["name"]: d["root"] for d in config["datasets"].values()}
+DATASET_ROOTS = PLAN.dataset_roots()
 
 
 wildcard_constraints:
