@@ -136,5 +136,5 @@ def test_a_dataset_in_two_folders_is_refused():
 def test_an_unknown_key_in_role_datasets_is_named():
     cfg = preset("smoke")
     cfg["experiments"]["deep"]["role_datasets"] = {"cifar10": {"name": "digits10_32", "folder": "data/d32"}}
-    with pytest.raises(Exception, match="folder"):
+    with pytest.raises(PlanError, match="'folder' was unexpected in experiments.deep.role_datasets.cifar10"):
         Plan(cfg)
