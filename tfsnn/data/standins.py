@@ -30,7 +30,6 @@ from .pairs import make_pairs
 from .split import holdout
 
 TEST_FRACTION = 0.2
-CIFAR32_PURPOSE = 2  # generator stream of digits10_32's variations (ImageNet: 1, the event roles: 11-13)
 GENERATOR_VERSION = 3  # bump when the written bytes change, so old caches are rebuilt
 
 
@@ -72,7 +71,7 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
     if side != 8:
         from .variation import vary
 
-        varied = vary(x[:, 0].float() / 255.0, (side, side), np.random.default_rng([seed, CIFAR32_PURPOSE]))
+        varied = vary(digit_intensities(seed), (side, side), np.random.default_rng([seed, CIFAR32_PURPOSE]))
         x = (varied * 255).round().to(torch.uint8)[:, None].expand(-1, 3, -1, -1).contiguous()
     train, test = (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
     if num_classes == 10:
@@ -97,7 +96,9 @@ def make_digits(root: str | Path, num_classes: int, seed: int = 0, train_pairs: 
 STANDIN_PER_CLASS = (60, 30)  # (train, test) source images per class of the sequence stand-ins: 300 test samples
 IMAGENET_PER_CLASS = (60, 30)  # ImageNet stand-in: train/ and val/ images per class (val: 300 in all)
 IMAGE_SIDE, CROP = 146, 128  # ImageNet's 256 / 224 at 128 px: ResNet-34 (stride 32) ends on 4x4 maps
-IMAGENET_PURPOSE = 1  # generator stream of the ImageNet stand-in's variations (the event roles use 11-13)
+# generator streams of the stand-ins' variations (variation.py); the event roles use 11-13
+IMAGENET_PURPOSE = 1
+CIFAR32_PURPOSE = 2  # digits10_32
 
 
 def current_manifest(root: Path, wanted: dict) -> dict | None:
