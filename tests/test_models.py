@@ -206,6 +206,48 @@ def test_dvs_stem_frames_all_is_recorded_and_rebuilt():
         build_model("resnet18", 5, width=1 / 16, stem_frames="all")
 
 
+def _bn_weights(net: nn.Module) -> dict[str, float]:
+    """Every BN's initial weight, by module name (each BN's weight is one constant at initialisation)."""
+    out = {}
+    for name, m in net.named_modules():
+        if isinstance(m, nn.BatchNorm2d):
+            assert torch.all(m.weight == m.weight[0])
+            out[name] = m.weight[0].item()
+    return out
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "bresnet50", "dvs_resnet18"])
+def test_residual_bn_init_sets_the_bns_before_each_addition(arch):
+    """tdBN's alpha: the BN weights of each block's branch end (conv2) and of its shortcut start at the
+    given value; every other BN (the stem's, each branch's first) keeps PyTorch's 1."""
+    from tfsnn.models.layers import BasicBlock
+
+    default = build_model(arch, 5, width=1 / 16)
+    assert set(_bn_weights(default).values()) == {1.0} and "residual_bn_init" not in default.arch_kwargs
+    net = build_model(arch, 5, width=1 / 16, residual_bn_init=0.5)
+    added = set()
+    for name, m in net.named_modules():
+        if isinstance(m, BasicBlock):
+            added |= {f"{name}.conv2.1"} | ({f"{name}.shortcut.1"} if m.shortcut is not None else set())
+    weights = _bn_weights(net)
+    assert any(".shortcut." in n for n in added) and len(added) < len(weights)
+    assert {n: w for n, w in weights.items() if n in added} == dict.fromkeys(added, 0.5)
+    assert set(w for n, w in weights.items() if n not in added) == {1.0}
+    kwargs = dict(net.arch_kwargs)
+    assert kwargs["residual_bn_init"] == 0.5
+    assert _bn_weights(build_model(arch, kwargs.pop("num_classes"), **kwargs)) == weights
+
+
+def test_residual_bn_init_is_refused_without_residual_additions():
+    from tfsnn.config import RunConfig, RunConfigError
+    from tfsnn.models import RESIDUAL_ARCHS
+
+    assert set(RESIDUAL_ARCHS) == {"resnet18", "resnet19", "resnet34", "bresnet50", "bresnet72", "dvs_resnet18"}
+    assert RunConfig.from_dict(dict(arch="bresnet50", residual_bn_init=0.7071)).residual_bn_init == 0.7071
+    with pytest.raises(RunConfigError, match="residual_bn_init is for the spiking ResNets.*vgg14"):
+        RunConfig.from_dict(dict(arch="vgg14", residual_bn_init=0.7071))
+
+
 def test_dvs_stem_frames_agree_in_eval_mode():
     """The stem is per frame: with running statistics, stemming all frames and keeping the first t_1
     gives the logits of stemming the first t_1 frames, at every t_1."""
@@ -242,7 +284,8 @@ def test_dvs_stem_frames_set_the_stem_batch_statistics():
 
 
 def test_setup_threads_the_protocol_settings(monkeypatch):
-    """``setup`` hands cutout_fill to the data and dvs_stem_frames to the model; the latter needs dvs_resnet18."""
+    """``setup`` hands cutout_fill to the data and dvs_stem_frames and residual_bn_init to the model;
+    dvs_stem_frames needs dvs_resnet18."""
     from tfsnn import run_setup
     from tfsnn.config import RunConfig, RunConfigError
     from tfsnn.data import Data
@@ -255,6 +298,9 @@ def test_setup_threads_the_protocol_settings(monkeypatch):
                                    dvs_stem_frames="all", cutout_fill="black"))
     st = run_setup.setup(cfg)
     assert st.model.stem_frames == "all" and seen["cutout_fill"] == "black"
+    assert st.model.arch_kwargs.get("residual_bn_init") is None
+    scaled = run_setup.setup(RunConfig.from_dict(dict(cfg.result_settings(), residual_bn_init=0.5)))
+    assert scaled.model.arch_kwargs["residual_bn_init"] == 0.5
     default = RunConfig.from_dict(dict(cfg.result_settings(), dvs_stem_frames="t1"))
     assert run_setup.setup(default).model.stem_frames == "t1"
     with pytest.raises(RunConfigError, match="dvs_stem_frames"):

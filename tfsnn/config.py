@@ -108,6 +108,10 @@ class RunConfig:
     tau: float | None = _f(None, "LIF leak factor; default per architecture (0.5 for conv nets)")
     v_th: float = _f(1.0, "LIF threshold")
     h: float = _f(1.0, "triangle surrogate width", exclusive_minimum=0)
+    residual_bn_init: float = _f(1.0, "spiking ResNets: initial BN weight (gamma) of the BN layers that feed a "
+                                      "residual addition, the branch's last and the shortcut's (1: PyTorch's "
+                                      "default, the paper and the official code; 0.7071: tdBN's alpha = 1/sqrt(2), "
+                                      "Zheng et al. 2021)", exclusive_minimum=0)
     backend: str = _f("auto", "LIF backend: auto or torch (same arithmetic, so not part of the run id)",
                       runtime=True)
     # method
@@ -202,6 +206,11 @@ class RunConfig:
              "epoch_selection 'final' or 'best_test'")
         need(self.dvs_stem_frames == "t1" or self.arch == "dvs_resnet18",
              f"dvs_stem_frames 'all' is for the dvs_resnet18 stem; {self.arch} keeps dvs_stem_frames 't1'")
+        from .models import RESIDUAL_ARCHS
+
+        need(self.residual_bn_init == 1.0 or self.arch in RESIDUAL_ARCHS,
+             f"residual_bn_init is for the spiking ResNets ({', '.join(RESIDUAL_ARCHS)}); {self.arch} has no "
+             f"residual additions, so leave residual_bn_init at 1")
         need(self.init_from is None or (self.init_from.strip(".") != "" and not set("/\\") & set(self.init_from)),
              f"init_from '{self.init_from}' is not a run id; give the id of the run (a folder next to this "
              f"run's) whose model.pt this run starts from, or leave init_from unset")

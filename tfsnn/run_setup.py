@@ -73,6 +73,8 @@ def setup(cfg: RunConfig) -> Setup:
     torch.manual_seed(cfg.seed)
     kw = dict(width=cfg.width, tau=cfg.tau, v_th=cfg.v_th, h=cfg.h, backend=cfg.backend,
               neuron=cfg.neuron, folded=cfg.fold_bn)  # folded: the structure tfsnn.fold leaves
+    if cfg.residual_bn_init != 1.0:  # only the spiking ResNets take it (RunConfig.validate)
+        kw["residual_bn_init"] = cfg.residual_bn_init
     if cfg.dvs_stem_frames != "t1":  # only dvs_resnet18 takes it (RunConfig.validate)
         kw["stem_frames"] = cfg.dvs_stem_frames
     if data.input_kind == "sequence":

@@ -37,10 +37,14 @@ ARCHS: dict[str, tuple[Callable[..., TemporalNet], dict]] = {
     "nmnist_net": (nmnist_net, dict(in_channels=2, tau=1.0)),
 }
 
+# the spiking ResNets: the architectures with residual additions (they take ``residual_bn_init``)
+RESIDUAL_ARCHS = tuple(a for a, (builder, _) in ARCHS.items() if getattr(builder, "func", None) is spiking_resnet)
+
 
 def build_model(arch: str, num_classes: int, **kwargs) -> TemporalNet:
     """Build ``arch`` for ``num_classes``; ``kwargs`` override the architecture's defaults
-    (``in_channels`` or ``in_features``, ``width``, ``tau``, ``v_th``, ``h``, ``backend``). ``None`` keeps the default.
+    (``in_channels`` or ``in_features``, ``width``, ``tau``, ``v_th``, ``h``, ``backend``; the spiking ResNets
+    also ``residual_bn_init``). ``None`` keeps the default.
 
     Any architecture also takes ``neuron`` (``"lif"``, or ``"iaf_multispike"``: every LIF becomes a
     :class:`tfsnn.iaf.IAF`) and ``folded`` (``True``: biases gone, every BN a :class:`tfsnn.fold.LockedBN`,
@@ -68,4 +72,4 @@ def build_model(arch: str, num_classes: int, **kwargs) -> TemporalNet:
     return net
 
 
-__all__ = ["ARCHS", "build_model", "TemporalNet", "Stage"]
+__all__ = ["ARCHS", "RESIDUAL_ARCHS", "build_model", "TemporalNet", "Stage"]

@@ -81,15 +81,24 @@ class FrameStem(nn.Sequential):
 
 
 class BasicBlock(nn.Module):
-    """Spiking ResNet basic block: conv-BN-LIF-conv-BN, plus shortcut, add, then LIF."""
+    """Spiking ResNet basic block: conv-BN-LIF-conv-BN, plus shortcut, add, then LIF.
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1, **lif_kw):
+    ``residual_bn_init`` is the initial weight (gamma) of the BN layers whose outputs are added: the
+    branch's last and the shortcut's. PyTorch's default 1 is the paper's; tdBN (Zheng et al., AAAI 2021)
+    uses 1/sqrt(2), so that the sum starts with the variance of one BN output. In a deep stack of these
+    blocks it keeps the surrogate gradients from growing block by block towards the input.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, residual_bn_init: float = 1.0, **lif_kw):
         super().__init__()
         self.conv1 = conv_bn(c_in, c_out, 3, stride)
         self.lif1 = LIF(**lif_kw)
         self.conv2 = conv_bn(c_out, c_out, 3, 1)
         self.shortcut = conv_bn(c_in, c_out, 1, stride) if (stride != 1 or c_in != c_out) else None
         self.lif2 = LIF(**lif_kw)
+        for added in (self.conv2, self.shortcut):
+            if added is not None:
+                nn.init.constant_(added[1].weight, residual_bn_init)
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         out = self.conv2(self.lif1(self.conv1(x_seq)))

@@ -27,7 +27,7 @@ def scaled(channels: int, width: float) -> int:
 
 def spiking_resnet(arch: str, num_classes: int, in_channels: int = 3, width: float = 1.0,
                    stem: str = "cifar", input_kind: str = "static", stem_frames: str = "t1",
-                   **lif_kw) -> TemporalNet:
+                   residual_bn_init: float = 1.0, **lif_kw) -> TemporalNet:
     """A spiking ResNet from ``LAYOUTS[arch]``.
 
     ``stem="cifar"``: 3x3 conv stride 1 (the stem channels are the first group's).
@@ -35,6 +35,8 @@ def spiking_resnet(arch: str, num_classes: int, in_channels: int = 3, width: flo
     ``stem_frames`` (event frames only): ``"t1"`` stems the first ``t_1`` frames; ``"all"`` runs the
     stem's conv-BN on every frame and keeps the first ``t_1`` outputs (:class:`FrameStem`, the
     official TFSNN_ResNet18_DVS, whose stem LIF also sees only those ``t_1``).
+    ``residual_bn_init``: the initial weight of the BN layers that feed each residual addition (see
+    :class:`BasicBlock`); 1 is PyTorch's default.
     """
     if stem_frames not in ("t1", "all"):
         raise ValueError(f"stem_frames must be 't1' or 'all', got {stem_frames!r}")
@@ -52,11 +54,13 @@ def spiking_resnet(arch: str, num_classes: int, in_channels: int = 3, width: flo
     blocks, c_in = [], c_stem
     for c_out, n, stride in layout:
         for j in range(n):
-            blocks.append(BasicBlock(c_in, c_out, stride if j == 0 else 1, **lif_kw))
+            blocks.append(BasicBlock(c_in, c_out, stride if j == 0 else 1, residual_bn_init, **lif_kw))
             c_in = c_out
     first = FrameStem if stem_frames == "all" else nn.Sequential  # the same parameter names either way
     stages = [first(stem_layer, blocks[0])] + blocks[1:]
     kwargs = dict(num_classes=num_classes, in_channels=in_channels, width=width, **lif_kw)
     if stem_frames != "t1":  # recorded only when set, so default models' records stay as they were
         kwargs["stem_frames"] = stem_frames
+    if residual_bn_init != 1.0:
+        kwargs["residual_bn_init"] = residual_bn_init
     return TemporalNet(stages, nn.Linear(c_in, num_classes), input_kind, arch=arch, arch_kwargs=kwargs)
