@@ -65,3 +65,30 @@ def test_paper_follows_the_official_transforms_where_they_apply():
     for cfg in p.runs.values():
         assert cfg.cutout_fill == ("black" if cfg.cutout else "mean"), cfg.run_id()
         assert cfg.dvs_stem_frames == ("all" if cfg.arch == "dvs_resnet18" else "t1"), cfg.run_id()
+
+
+@pytest.mark.parametrize("init", [None, 0.7071])
+def test_table8_names_a_residual_bn_init_that_departs_from_the_paper(init, tmp_path, monkeypatch):
+    from tfsnn.report.tables import build_table
+
+    monkeypatch.chdir(tmp_path)
+    cols = []
+    for arch in ("B-ResNet-50", "B-ResNet-72"):
+        col = {"arch": arch}
+        for method in ("sdt", "mtt"):
+            f = tmp_path / "results/x/runs" / f"{arch}-{method}" / "eval.json"   # absolute: report.load caches
+            f.parent.mkdir(parents=True)
+            config = {"arch": arch} if init is None else {"arch": arch, "residual_bn_init": init}
+            f.write_text(json.dumps({"run_id": f.parent.name, "config": config,
+                                     "accuracy": {str(T): 0.5 for T in range(1, 5)}}))
+            col[method] = {"label": method.upper(), "dataset": "CIFAR10", "stand_in": "digits10_32",
+                           "arch": arch, "evals": [str(f)]}
+        cols.append(col)
+    notes = build_table("table8", {"T": 4, "columns": cols}, "x").notes
+    named = [n for n in notes if "residual_bn_init" in n]
+    if init is None:
+        assert named == []
+    else:
+        assert named == ["Initialisation: the BN layers that feed each residual addition start at weight 0.7071 "
+                         "(run setting residual_bn_init; tdBN's alpha = 1/sqrt(2), Zheng et al. 2021); the "
+                         "paper's networks start at PyTorch's 1."]

@@ -92,6 +92,16 @@ def protocol_note(spec: dict, layout) -> list[str]:
     return ["Protocol of the run cells: " + "; ".join(parts) + "."]
 
 
+def residual_bn_note(eval_paths: list[str]) -> list[str]:
+    """A note naming the runs' ``residual_bn_init`` where it differs from the paper's initialisation (1)."""
+    values = sorted({float(load(p).get("config", {}).get("residual_bn_init", 1.0)) for p in eval_paths})
+    if values == [1.0]:
+        return []
+    return [f"Initialisation: the BN layers that feed each residual addition start at weight "
+            f"{' / '.join(f'{v:g}' for v in values)} (run setting residual_bn_init; tdBN's alpha = 1/sqrt(2), "
+            f"Zheng et al. 2021); the paper's networks start at PyTorch's 1."]
+
+
 def cite_note(rows: list[dict]) -> list[str]:
     seen = sorted({r["cite"] for r in rows})
     return [f"Rows marked 'cited' are quoted from the paper: {'; '.join(seen)}."] if seen else []
