@@ -68,7 +68,7 @@ def test_paper_follows_the_official_transforms_where_they_apply():
 
 
 @pytest.mark.parametrize("init", [None, 0.7071])
-def test_table8_names_a_residual_bn_init_that_departs_from_the_paper(init, tmp_path, monkeypatch):
+def test_a_table_names_a_residual_bn_init_that_departs_from_the_paper(init, tmp_path, monkeypatch):
     from tfsnn.report.tables import build_table
 
     monkeypatch.chdir(tmp_path)
@@ -76,7 +76,7 @@ def test_table8_names_a_residual_bn_init_that_departs_from_the_paper(init, tmp_p
     for arch in ("B-ResNet-50", "B-ResNet-72"):
         col = {"arch": arch}
         for method in ("sdt", "mtt"):
-            f = tmp_path / "results/x/runs" / f"{arch}-{method}" / "eval.json"   # absolute: report.load caches
+            f = Path("results/x/runs") / f"{arch}-{method}-{init}" / "eval.json"   # one id per case: load caches
             f.parent.mkdir(parents=True)
             config = {"arch": arch} if init is None else {"arch": arch, "residual_bn_init": init}
             f.write_text(json.dumps({"run_id": f.parent.name, "config": config,

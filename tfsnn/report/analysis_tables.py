@@ -2,7 +2,7 @@
 built from ``analysis-*.json`` and ``eval.json`` files and the cited-rows file only."""
 from __future__ import annotations
 
-from .results import cite_note, cited, cited_cell, load, residual_bn_note, run_id, seeds_cell
+from .results import cite_note, cited, cited_cell, load, run_id, seeds_cell
 from .table import Table, text_cell, value_cell
 from .notes import OURS, stand_in_note
 
@@ -54,9 +54,7 @@ def table8(spec: dict, preset: str) -> Table:
     rows = cited("table8")
     for r in rows:
         t.add(Method=r["method"], Source="cited", **{a: cited_cell(r, a) for a in archs})
-    evals = [p for c in spec["columns"] for key in ("sdt", "mtt") for p in c[key]["evals"]]
-    t.notes += [f"Accuracy at T={T}."] + stand_in_note([c["sdt"] for c in spec["columns"]])
-    t.notes += residual_bn_note(evals) + cite_note(rows)
+    t.notes += [f"Accuracy at T={T}."] + stand_in_note([c["sdt"] for c in spec["columns"]]) + cite_note(rows)
     return t
 
 

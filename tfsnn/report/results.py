@@ -72,20 +72,23 @@ def run_protocol(eval_path: str | Path) -> str:
     return f"{DESCRIPTION[p['epoch_selection']]}, {cal}"
 
 
-def protocol_note(spec: dict, layout) -> list[str]:
-    """One note naming the protocol behind the table's run cells, with how many runs followed each.
+def spec_evals(spec: dict, layout) -> list[str]:
+    """The ``eval.json`` of every run behind a table's spec that has one.
 
     ``layout`` (a :class:`tfsnn.layout.Layout`) finds each run's ``eval.json`` from the run ids that the
     spec's result files record."""
     from ..pipeline.plan import spec_files
 
     runs = sorted({load(f)["run_id"] for f in spec_files(spec)})
+    return [str(path) for path in map(layout.eval_file, runs) if Path(path).is_file()]
+
+
+def protocol_note(eval_paths: list[str]) -> list[str]:
+    """One note naming the protocol behind the table's run cells, with how many runs followed each."""
     counts: dict[str, int] = {}
-    for rid in runs:
-        path = layout.eval_file(rid)
-        if Path(path).is_file():
-            key = run_protocol(path)
-            counts[key] = counts.get(key, 0) + 1
+    for path in eval_paths:
+        key = run_protocol(path)
+        counts[key] = counts.get(key, 0) + 1
     if not counts:
         return []
     parts = [f"{k} ({n} run{'s' * (n > 1)})" for k, n in sorted(counts.items())]

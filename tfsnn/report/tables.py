@@ -7,18 +7,20 @@ structure cells from instantiated models.
 from __future__ import annotations
 
 from .notes import OURS, seed_note, stand_in_note
-from .results import cite_note, cited, cited_cell, protocol_note, seeds_cell
+from .results import cite_note, cited, cited_cell, protocol_note, residual_bn_note, seeds_cell, spec_evals
 from .table import Table, text_cell
 
 
 def build_table(name: str, spec: dict, preset: str, modules: tuple[str, ...] = ()) -> Table:
-    """Table ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) from its spec, with the protocol note."""
+    """Table ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) from its spec, with the notes on how
+    its runs were made: their protocol, and an initialisation that departs from the paper's."""
     from ..layout import Layout
     from ..pipeline import rehearsal
     from ..pipeline.targets import get
 
     table = get(name, "table", modules).build(spec, preset)
-    table.notes += protocol_note(spec, Layout(preset))
+    evals = spec_evals(spec, Layout(preset))
+    table.notes += protocol_note(evals) + residual_bn_note(evals)
     if (line := rehearsal.note(preset)) is not None:
         table.notes.insert(0, line)
     return table
