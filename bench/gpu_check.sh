@@ -18,5 +18,5 @@ status=${PIPESTATUS[0]}
 python bench/bench_lif.py --out "$out"
 status=$(( status || $? ))
 # the mini preset's directions on real Fashion-MNIST (data/fashion/FashionMNIST/raw: carry it along)
-timeout 360 python bench/mini_check.py --epochs 4 --runs-dir /tmp/tfsnn-mini-check --out "${out%.json}-mini.json"
+timeout 420 python bench/mini_check.py --epochs 4 --runs-dir /tmp/tfsnn-mini-check --out "${out%.json}-mini.json"
 exit $(( status || $? ))

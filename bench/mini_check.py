@@ -1,7 +1,7 @@
 """The mini preset's directions on real Fashion-MNIST, in minutes on one GPU (part of bench/gpu_check.sh).
 
-Trains ResNet-19 at half width with the mini preset's optimiser and augmentation twice, SDT at T=6 and
-MTT (s=3, T_max=6), through the real training command (`python -m tfsnn train --no-mlflow`: torch
+Trains ResNet-19 at half width with the mini preset's optimiser and augmentation twice, side by side, SDT at
+T=6 and MTT (s=3, T_max=6), through the real training command (`python -m tfsnn train --no-mlflow`: torch
 alone, no Snakemake, no MLflow), then reads each run's eval.json (BN calibrated at T_max as the official
 code does: SDT keeps its training statistics) and checks the paper's directions:
 
@@ -42,15 +42,24 @@ QUICK = dict(MINI, dataset="digits10", data_root="data/digits10", width=0.125, b
 RUNS = {"sdt": dict(method="sdt"), "mtt": dict(method="mtt", s=3)}
 
 
-def train(settings: dict, folder: Path) -> dict:
-    """One run through the training command; returns its eval.json and the wall time."""
-    start = time.perf_counter()
-    cmd = [sys.executable, "-m", "tfsnn", "train", "--settings", json.dumps(settings), "--no-mlflow", "--out", str(folder)]
-    print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    result = json.loads((folder / "eval.json").read_text())
-    result["wall_seconds"] = round(time.perf_counter() - start, 1)
-    return result
+def train_all(runs: dict[str, dict], root: Path) -> dict[str, dict]:
+    """The runs side by side through the training command (one GPU holds both, and neither fills it);
+    returns each run's eval.json with its wall time."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = {}
+    for name, settings in runs.items():
+        cmd = [sys.executable, "-m", "tfsnn", "train", "--settings", json.dumps(settings), "--no-mlflow",
+               "--out", str(root / name)]
+        print("$", " ".join(cmd), flush=True)
+        procs[name] = (subprocess.Popen(cmd, cwd=ROOT, env=env), time.time())
+    results = {}
+    for name, (proc, start) in procs.items():
+        if proc.wait() != 0:
+            raise SystemExit(f"the {name} run failed (exit status {proc.returncode}); its output is above")
+        done = root / name / "eval.json"
+        results[name] = json.loads(done.read_text())
+        results[name]["wall_seconds"] = round(done.stat().st_mtime - start, 1)  # its own end, not the other's
+    return results
 
 
 def by_T(accuracy: dict) -> dict:
@@ -100,7 +109,7 @@ def main() -> None:
     base = dict(QUICK, epochs=1) if args.quick else dict(MINI, epochs=args.epochs)
     subprocess.run([sys.executable, "-m", "tfsnn", "prepare", base["dataset"], "--root", base["data_root"]],
                    cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    results = {name: train(dict(base, **extra), Path(args.runs_dir).resolve() / name) for name, extra in RUNS.items()}
+    results = train_all({name: dict(base, **extra) for name, extra in RUNS.items()}, Path(args.runs_dir).resolve())
     import torch
 
     report = dict(settings=base, device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
