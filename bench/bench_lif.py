@@ -16,6 +16,8 @@ JSON into the README's table. Not a test: it measures, it never asserts a speed.
 from __future__ import annotations
 
 import argparse
+import gc
+import hashlib
 import json
 import platform
 import statistics
@@ -78,8 +80,20 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def time_steps(model, x, y, T, device, amp, repeats, warmup=3) -> dict:
-    """One SDT training step at ``T`` (forward, backward, SGD step): median ms and peak GPU memory."""
+def settle(device) -> int:
+    """Bytes the GPU holds once every dropped object is collected (0 off CUDA): the baseline a variant's
+    peak is measured from, so that memory a previous variant left behind is not counted against this one."""
+    gc.collect()
+    if device.type != "cuda":
+        return 0
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    return torch.cuda.memory_allocated()
+
+
+def time_steps(model, x, y, T, device, amp, repeats, warmup=3, base=0) -> dict:
+    """One SDT training step at ``T`` (forward, backward, SGD step): median ms and peak GPU memory above
+    ``base`` (the model's parameters, gradients and optimiser state included)."""
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -100,7 +114,7 @@ def time_steps(model, x, y, T, device, amp, repeats, warmup=3) -> dict:
         step()
         sync(device)
         times.append((time.perf_counter() - start) * 1000)
-    peak = torch.cuda.max_memory_allocated() / 2 ** 30 if device.type == "cuda" else None
+    peak = (torch.cuda.max_memory_allocated() - base) / 2 ** 30 if device.type == "cuda" else None
     return {"median_ms": statistics.median(times), "min_ms": min(times), "peak_gib": peak, "n": len(times)}
 
 
@@ -145,6 +159,15 @@ def host_syncs(model, x, y, n, device, amp) -> int | None:
     return sum("synchroniz" in str(w.message) for w in caught)
 
 
+def t_scan(model, x, y, device, amp, repeats) -> dict:
+    """The SDT step at T = 1..6 and the least-squares line through it: ``fixed_ms`` is what a step costs
+    whatever its T (launches, optimiser, the T-free layers), the part an MTT iteration pays s times."""
+    ms = {T: time_steps(model, x, y, T, device, amp, repeats)["median_ms"] for T in range(1, 7)}
+    n, sx, sy = len(ms), sum(ms), sum(ms.values())
+    slope = (n * sum(T * m for T, m in ms.items()) - sx * sy) / (n * sum(T * T for T in ms) - sx * sx)
+    return {"ms": {str(T): m for T, m in ms.items()}, "fixed_ms": (sy - slope * sx) / n, "per_T_ms": slope}
+
+
 def saved_gib(model, x, y, t, device, amp) -> float:
     """GiB of activations one forward pass keeps for the backward pass (tfsnn.memory)."""
     def forward():
@@ -181,11 +204,23 @@ def check_backends(device, makers: dict) -> dict:
 
 
 def commit() -> str:
+    """The commit checked out, and a digest of the code that ran (tfsnn/ and bench/ sources): a copied
+    working tree can carry a stale .git, so the digest says which code was measured whatever HEAD says."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               cwd=Path(__file__).parent).stdout.strip() or "unknown"
     except OSError:
-        return "unknown"
+        head = "unknown"
+    return f"{head}, source {source_digest()}"
+
+
+def source_digest() -> str:
+    """sha256 (12 hex digits) over the paths and bytes of every .py file under tfsnn/ and bench/."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(p for d in ("tfsnn", "bench") for p in (root / d).rglob("*.py")):
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def main(argv=None) -> int:
@@ -227,13 +262,13 @@ def main(argv=None) -> int:
     result["check"] = check_backends(device, makers)
     for T in (6, 4):
         for name, make in makers.items():
+            base = settle(device)
             model = fresh(make)
-            r = time_steps(model, x, y, T, device, amp, repeats)
+            r = time_steps(model, x, y, T, device, amp, repeats, base=base)
             r["saved_gib"] = saved_gib(model, x, y, T, device, amp)
-            result["step"].setdefault(str(T), {})[name] = r
             del model
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
+            r["left_gib"] = (settle(device) - base) / 2 ** 30   # what the variant left allocated after it
+            result["step"].setdefault(str(T), {})[name] = r
         floor = result["step"][str(T)]["relu"]["median_ms"]
         floor_saved = result["step"][str(T)]["relu"]["saved_gib"]
         for name, r in result["step"][str(T)].items():
@@ -243,6 +278,7 @@ def main(argv=None) -> int:
                 r["peak_x_floor"] = r["peak_gib"] / result["step"][str(T)]["relu"]["peak_gib"]
     fastest = "triton" if "triton" in makers else "torch"
     model = fresh(makers[fastest])
+    result["t_scan"] = t_scan(model, x, y, device, amp, repeats)
     mtt, configs = engine_iterations(model, x, y, "mtt", 3, mtt_iters, device, amp)
     sdt, _ = engine_iterations(model, x, y, "sdt", 1, mtt_iters, device, amp)
     result["mtt"] = {"backend": fastest, "s": 3, "iterations": mtt_iters, "mtt_median_ms": mtt, "sdt_median_ms": sdt,
@@ -279,6 +315,10 @@ def table(result: dict) -> str:
     lines += ["", f"MTT (s=3, {m['backend']}, median of {m.get('iterations', '?')} seeded iterations of the training "
               f"loop): {m['mtt_median_ms']:.1f} ms per iteration vs SDT T=6 {m['sdt_median_ms']:.1f} ms: "
               f"{m['ratio']:.2f}x (conv work {m['conv_work_ratio']:.2f}x)"]
+    scan = result.get("t_scan")
+    if scan:
+        lines.append(f"SDT step by T ({m['backend']}): " + ", ".join(f"T={T} {v:.1f}" for T, v in scan["ms"].items())
+                     + f" ms; fit {scan['fixed_ms']:.1f} ms + {scan['per_T_ms']:.1f} ms x T")
     syncs = m.get("host_syncs") or {}
     if any(v is not None for v in syncs.values()):
         lines.append("host synchronisations per epoch: " + ", ".join(f"{v} with {n} iterations" for n, v in syncs.items()))

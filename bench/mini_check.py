@@ -42,6 +42,12 @@ QUICK = dict(MINI, dataset="digits10", data_root="data/digits10", width=0.125, b
 RUNS = {"sdt": dict(method="sdt"), "mtt": dict(method="mtt", s=3)}
 
 
+def commit() -> str:
+    from bench_lif import commit as measured_code   # noqa: PLC0415 (bench_lif imports torch)
+
+    return measured_code()
+
+
 def train_all(runs: dict[str, dict], root: Path) -> dict[str, dict]:
     """The runs side by side through the training command (one GPU holds both, and neither fills it);
     returns each run's eval.json with its wall time."""
@@ -90,7 +96,7 @@ def table(report: dict) -> str:
             ("MTT, BN not calibrated", report["accuracy_uncalibrated"]["mtt"])]
     s = report["settings"]
     lines = [f"{s['arch']} x{s['width']} on {s['dataset']}, {s['epochs']} epochs, on {report['device']} "
-             f"(torch {report['torch']}); minutes: " + ", ".join(f"{k} {v / 60:.1f}" for k, v in
+             f"(torch {report['torch']}, commit {report.get('commit', 'unknown')}); minutes: " + ", ".join(f"{k} {v / 60:.1f}" for k, v in
                                                                 report["wall_seconds"].items()), "",
              "| run | " + " | ".join(f"T={T}" for T in Ts) + " |", "|---|" + "---|" * len(Ts)]
     lines += [f"| {name} | " + " | ".join(f"{acc[T]:.2f}" for T in Ts) + " |" for name, acc in rows]
@@ -113,7 +119,7 @@ def main() -> None:
     import torch
 
     report = dict(settings=base, device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-                  torch=torch.__version__, quick=args.quick,
+                  torch=torch.__version__, quick=args.quick, commit=commit(),
                   accuracy={name: by_T(r["accuracy"]) for name, r in results.items()},
                   accuracy_uncalibrated={name: by_T(r["accuracy_uncalibrated"]) for name, r in results.items()},
                   wall_seconds={name: r["wall_seconds"] for name, r in results.items()},
