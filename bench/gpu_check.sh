@@ -1,6 +1,6 @@
 #!/bin/bash
 # One GPU session, one command: the kernels' compile report, the fused kernel's cases and its self-check on
-# CUDA (bf16 included), the benchmark, then the mini preset's directions on Fashion-MNIST (bench/mini_check.py).
+# CUDA (bf16 included), the benchmark, the step profile (bench/profile_step.py), then the mini preset's directions on Fashion-MNIST (bench/mini_check.py).
 #   bash bench/gpu_check.sh bench/results/h100.json     (also writes bench/results/h100-mini.json)
 # Needs torch with CUDA and Triton only. SpikingJelly joins the comparison when its wheels are in
 # .whl/ (spikingjelly-2.0.0, loguru, scienceplots: `pip download --no-deps -d .whl ...`; carry .whl to
@@ -17,6 +17,9 @@ python -m pytest -q -p no:cacheprovider -o python_files='*.py' tests/interpreted
 status=${PIPESTATUS[0]}
 python bench/bench_lif.py --out "$out"
 status=$(( status || $? ))
+# where an SDT step's and an MTT iteration's time goes (host enqueue against GPU, operators by host time)
+python bench/profile_step.py 2>&1 | grep -v '^USDT\|^ERROR' | tee "${out%.json}-profile.txt"
+status=$(( status || ${PIPESTATUS[0]} ))
 # the mini preset's directions on real Fashion-MNIST (data/fashion/FashionMNIST/raw: carry it along)
 timeout 420 python bench/mini_check.py --epochs 4 --runs-dir /tmp/tfsnn-mini-check --out "${out%.json}-mini.json"
 exit $(( status || $? ))
