@@ -138,3 +138,24 @@ def test_an_unknown_key_in_role_datasets_is_named():
     cfg["experiments"]["deep"]["role_datasets"] = {"cifar10": {"name": "digits10_32", "folder": "data/d32"}}
     with pytest.raises(PlanError, match="'folder' was unexpected in experiments.deep.role_datasets.cifar10"):
         Plan(cfg)
+
+
+def test_arch_settings_reach_only_their_architectures_runs():
+    """``arch_settings``: one architecture of an experiment takes its own settings (smoke: B-ResNet-72's
+    residual BN init), the others keep the experiment's; ``role_settings`` and a spec's own values win."""
+    cfg = preset("smoke")
+    deep = cfg["experiments"]["deep"]
+    deep["arch_settings"] = {"bresnet72": {"residual_bn_init": 0.5, "epochs": 3}}
+    deep["role_settings"] = {"cifar10": {"epochs": 5}}
+    plan = Plan(cfg)
+    runs = [plan.runs[r] for r in plan.runs if "table8" in plan.run_targets[r]]
+    assert {(c.arch, c.residual_bn_init, c.epochs) for c in runs} == {
+        ("bresnet50", deep["settings"]["residual_bn_init"], 5), ("bresnet72", 0.5, 5)}
+    assert all(c.residual_bn_init == 1.0 for r, c in plan.runs.items() if "table8" not in plan.run_targets[r])
+
+
+def test_an_unknown_architecture_in_arch_settings_is_named():
+    cfg = preset("smoke")
+    cfg["experiments"]["deep"]["arch_settings"] = {"bresnet99": {"epochs": 3}}
+    with pytest.raises(PlanError, match="bresnet99"):
+        Plan(cfg)

@@ -201,11 +201,12 @@ class Plan:
 
     def group(self, target: str, role: str, exp: dict, label: str, seeds: list[int] | None = None,
               **extra) -> RunGroup:
-        """The runs of one setting (``exp``'s settings, its ``role_settings`` for ``role``, then ``extra``),
-        one per seed, registered for ``target``; they read ``exp``'s ``role_datasets`` entry for ``role``
-        where it has one, else the preset's dataset for ``role``."""
+        """The runs of one setting (``exp``'s settings, its ``arch_settings`` for the runs' architecture, its
+        ``role_settings`` for ``role``, then ``extra``), one per seed, registered for ``target``; they read
+        ``exp``'s ``role_datasets`` entry for ``role`` where it has one, else the preset's dataset for ``role``."""
         seeds = seeds if seeds is not None else self.seeds(exp)
-        extra = {**exp.get("role_settings", {}).get(role, {}), **extra}
+        arch = extra.get("arch", exp.get("arch"))
+        extra = {**exp.get("arch_settings", {}).get(arch, {}), **exp.get("role_settings", {}).get(role, {}), **extra}
         dataset = exp.get("role_datasets", {}).get(role)
         rids = tuple(self.run(target, role, self.settings(exp, **extra), seed=s, dataset=dataset) for s in seeds)
         cfg = self.runs[rids[0]]

@@ -96,13 +96,23 @@ def protocol_note(eval_paths: list[str]) -> list[str]:
 
 
 def residual_bn_note(eval_paths: list[str]) -> list[str]:
-    """A note naming the runs' ``residual_bn_init`` where it differs from the paper's initialisation (1)."""
-    values = sorted({float(load(p).get("config", {}).get("residual_bn_init", 1.0)) for p in eval_paths})
-    if values == [1.0]:
+    """A note naming the runs' ``residual_bn_init`` where it differs from the paper's initialisation (1),
+    per architecture when the architectures start differently."""
+    from ..pipeline.plan import ARCH_NAMES
+
+    by_arch: dict[str, float] = {}
+    for p in eval_paths:
+        config = load(p).get("config", {})
+        by_arch[config.get("arch", "")] = float(config.get("residual_bn_init", 1.0))
+    if set(by_arch.values()) == {1.0}:
         return []
-    return [f"Initialisation: the BN layers that feed each residual addition start at weight "
-            f"{' / '.join(f'{v:g}' for v in values)} (run setting residual_bn_init; tdBN's alpha = 1/sqrt(2), "
-            f"Zheng et al. 2021); the paper's networks start at PyTorch's 1."]
+    if len(set(by_arch.values())) == 1:
+        start = f"{next(iter(by_arch.values())):g}"
+    else:
+        start = ", ".join(f"{v:g} in {ARCH_NAMES.get(a, a)}" for a, v in sorted(by_arch.items()))
+    return [f"Initialisation: the BN layers that feed each residual addition start at weight {start} (run "
+            f"setting residual_bn_init; tdBN's alpha = 1/sqrt(2), Zheng et al. 2021); the paper's networks "
+            f"start at PyTorch's 1."]
 
 
 def cite_note(rows: list[dict]) -> list[str]:
