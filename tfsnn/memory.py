@@ -17,7 +17,9 @@ def saved_activation_bytes(model: nn.Module, forward: Callable[[], torch.Tensor]
         storage = tensor.untyped_storage()
         if storage.data_ptr() not in params:
             seen[storage.data_ptr()] = storage.nbytes()
-        return tensor
+        # a detached alias, not the tensor itself: a saved output returned as is would hold its own grad_fn
+        # through the hook (a cycle through C++ that gc cannot see), and the graph would outlive ``out``
+        return tensor.detach()
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         out = forward()
