@@ -42,12 +42,6 @@ QUICK = dict(MINI, dataset="digits10", data_root="data/digits10", width=0.125, b
 RUNS = {"sdt": dict(method="sdt"), "mtt": dict(method="mtt", s=3)}
 
 
-def commit() -> str:
-    from bench_lif import commit as measured_code   # noqa: PLC0415 (bench_lif imports torch)
-
-    return measured_code()
-
-
 def train_all(runs: dict[str, dict], root: Path) -> dict[str, dict]:
     """The runs side by side through the training command (one GPU holds both, and neither fills it);
     returns each run's eval.json with its wall time."""
@@ -117,6 +111,7 @@ def main() -> None:
                    cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     results = train_all({name: dict(base, **extra) for name, extra in RUNS.items()}, Path(args.runs_dir).resolve())
     import torch
+    from bench_lif import commit   # here, not at the top: the tests import this module without torch's cost
 
     report = dict(settings=base, device=torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
                   torch=torch.__version__, quick=args.quick, commit=commit(),

@@ -104,10 +104,11 @@ def residual_bn_note(eval_paths: list[str]) -> list[str]:
     for p in eval_paths:
         config = load(p).get("config", {})
         by_arch[config.get("arch", "")] = float(config.get("residual_bn_init", 1.0))
-    if set(by_arch.values()) == {1.0}:
+    values = set(by_arch.values())
+    if values == {1.0}:
         return []
-    if len(set(by_arch.values())) == 1:
-        start = f"{next(iter(by_arch.values())):g}"
+    if len(values) == 1:
+        start = f"{values.pop():g}"
     else:
         start = ", ".join(f"{v:g} in {ARCH_NAMES.get(a, a)}" for a, v in sorted(by_arch.items()))
     return [f"Initialisation: the BN layers that feed each residual addition start at weight {start} (run "
