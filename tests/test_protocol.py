@@ -94,3 +94,30 @@ def test_a_table_names_a_residual_bn_init_that_departs_from_the_paper(init, tmp_
         assert named == [f"Initialisation: the BN layers that feed each residual addition start at weight {start} "
                          "(run setting residual_bn_init; tdBN's alpha = 1/sqrt(2), Zheng et al. 2021); the "
                          "paper's networks start at PyTorch's 1."]
+
+
+@pytest.mark.parametrize("recipes", [((16, 0.04),) * 3, ((16, 0.04), (24, 0.04), (16, 0.04)),
+                                     ((16, 0.04), (16, 0.08), (16, 0.04))])
+def test_a_table_names_training_recipes_that_differ_between_its_runs(recipes, tmp_path, monkeypatch):
+    """One recipe: no note; a run with other epochs or another lr (``sdt_star_settings``): the note names
+    it and its run."""
+    from tfsnn.report.tables import build_table
+
+    monkeypatch.chdir(tmp_path)
+    groups = {}
+    for T, (epochs, lr) in zip((2, 3, 4), recipes):
+        f = Path("results/x/runs") / f"sdt{T}-{epochs}-{lr}-{hash(recipes)}" / "eval.json"   # one id per case: load caches
+        f.parent.mkdir(parents=True)
+        config = {"arch": "resnet18", "dataset": "digits100", "method": "sdt", "t_max": T, "lr": lr, "epochs": epochs}
+        f.write_text(json.dumps({"run_id": f.parent.name, "config": config,
+                                 "accuracy": {str(t): 0.5 for t in range(1, T + 1)}}))
+        groups[str(T)] = {"label": f"SDT* T={T}", "dataset": "CIFAR100", "stand_in": "digits100",
+                          "arch": "ResNet-18", "evals": [str(f)]}
+    spec = {"ts": [2, 3, 4], "sdt": groups["4"], "nmt": groups["4"], "sdt_star": groups}
+    named = [n for n in build_table("table1", spec, "x").notes if n.startswith("Training:")]
+    other = recipes[1]
+    if len(set(recipes)) == 1:
+        assert named == []
+    else:
+        assert named == [f"Training: 16 epochs at lr 0.04 (2 runs); {other[0]} epochs at lr {other[1]:g} for "
+                         "SDT T=3 (ResNet-18 on digits100)."]

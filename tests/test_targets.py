@@ -154,6 +154,28 @@ def test_arch_settings_reach_only_their_architectures_runs():
     assert all(c.residual_bn_init == 1.0 for r, c in plan.runs.items() if "table8" not in plan.run_targets[r])
 
 
+@pytest.mark.parametrize("key", [2, "2"])   # YAML writes an int, a JSON round trip (--config) a string
+def test_sdt_star_settings_reach_only_their_time_steps_model(key):
+    """``sdt_star_settings``: Table 1's SDT* model at one T takes its own settings (smoke: T=2's learning
+    rate); the other SDT* models, the SDT (T_max) baseline and every other run keep the experiment's."""
+    cfg = preset("smoke")
+    e = cfg["experiments"]["analysis"]
+    e["sdt_star_settings"] = {key: {"lr": 0.5, "method": "mtt", "t_max": 9}}   # a spec's own values win
+    plan = Plan(cfg)
+    star = {rid: plan.runs[rid] for rid in plan.runs if "table1" in plan.run_targets[rid]
+            and plan.runs[rid].method == "sdt"}
+    assert {(c.t_max, c.lr) for c in star.values()} == {(T, 0.5 if T == 2 else e["settings"]["lr"])
+                                                        for T in e["sdt_star_ts"]}
+    assert [c.lr for c in plan.runs.values()].count(0.5) == 1
+
+
+def test_sdt_star_settings_for_a_time_step_without_a_model_are_named():
+    cfg = preset("smoke")
+    cfg["experiments"]["analysis"]["sdt_star_settings"] = {7: {"lr": 0.1}}
+    with pytest.raises(PlanError, match=r"T=7 is not one of sdt_star_ts"):
+        Plan(cfg)
+
+
 def test_an_unknown_architecture_in_arch_settings_is_named():
     cfg = preset("smoke")
     cfg["experiments"]["deep"]["arch_settings"] = {"bresnet99": {"epochs": 3}}

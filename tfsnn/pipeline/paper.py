@@ -46,10 +46,17 @@ def analysis_runs(plan: Plan, target: str) -> dict[str, RunGroup]:
 
 
 def sdt_star(plan: Plan, target: str) -> dict[str, RunGroup]:
-    """Table 1's SDT*: one model per T, trained and tested at that T."""
+    """Table 1's SDT*: one model per T, trained and tested at that T, with the experiment's
+    ``sdt_star_settings`` for that T on top of its settings."""
     e = plan.exp("analysis")
     first = plan.seeds(e)[:1]
-    return {str(T): plan.group(target, e["dataset"], e, f"SDT* T={T}", first, method="sdt", t_max=T)
+    per_t = {str(T): s for T, s in e.get("sdt_star_settings", {}).items()}   # YAML ints, JSON strings
+    stray = sorted(set(per_t) - {str(T) for T in e["sdt_star_ts"]}, key=int)
+    if stray:
+        raise PlanError(f"experiments.analysis.sdt_star_settings: T={stray[0]} is not one of sdt_star_ts "
+                        f"{e['sdt_star_ts']}; add it there or remove its settings")
+    return {str(T): plan.group(target, e["dataset"], e, f"SDT* T={T}", first,
+                               **{**per_t.get(str(T), {}), "method": "sdt", "t_max": T})
             for T in e["sdt_star_ts"]}
 
 

@@ -116,6 +116,28 @@ def residual_bn_note(eval_paths: list[str]) -> list[str]:
             f"start at PyTorch's 1."]
 
 
+def recipe_note(eval_paths: list[str]) -> list[str]:
+    """A note naming the training recipes (epochs, learning rate) where a table's runs were trained with
+    more than one: the most common with its count, each other with the runs it trained (per-run
+    settings such as ``role_settings`` or ``sdt_star_settings`` make these)."""
+    from ..pipeline.plan import ARCH_NAMES
+
+    by_recipe: dict[tuple[int, float], list[str]] = {}
+    for p in eval_paths:
+        c = load(p).get("config", {})
+        if "lr" in c and "epochs" in c:
+            arch = ARCH_NAMES.get(c.get("arch"), c.get("arch"))
+            run = f"{c.get('method', '').upper()} T={c.get('t_max')} ({arch} on {c.get('dataset')})"
+            by_recipe.setdefault((int(c["epochs"]), float(c["lr"])), []).append(run)
+    if len(by_recipe) < 2:
+        return []
+    common = max(by_recipe, key=lambda r: (len(by_recipe[r]), r))
+    others = [f"{e} epochs at lr {lr:g} for {', '.join(sorted(set(runs)))}"
+              for (e, lr), runs in sorted(by_recipe.items()) if (e, lr) != common]
+    n = len(by_recipe[common])
+    return [f"Training: {common[0]} epochs at lr {common[1]:g} ({n} run{'s' * (n > 1)}); {'; '.join(others)}."]
+
+
 def cite_note(rows: list[dict]) -> list[str]:
     seen = sorted({r["cite"] for r in rows})
     return [f"Rows marked 'cited' are quoted from the paper: {'; '.join(seen)}."] if seen else []

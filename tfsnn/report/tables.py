@@ -7,20 +7,21 @@ structure cells from instantiated models.
 from __future__ import annotations
 
 from .notes import OURS, seed_note, stand_in_note
-from .results import cite_note, cited, cited_cell, protocol_note, residual_bn_note, seeds_cell, spec_evals
+from .results import cite_note, cited, cited_cell, recipe_note, protocol_note, residual_bn_note, seeds_cell, spec_evals
 from .table import Table, text_cell
 
 
 def build_table(name: str, spec: dict, preset: str, modules: tuple[str, ...] = ()) -> Table:
     """Table ``name`` (a declared target, :mod:`tfsnn.pipeline.targets`) from its spec, with the notes on how
-    its runs were made: their protocol, and an initialisation that departs from the paper's."""
+    its runs were made: their protocol, an initialisation that departs from the paper's, and the training recipes
+    (epochs, learning rate) where the runs differ."""
     from ..layout import Layout
     from ..pipeline import rehearsal
     from ..pipeline.targets import get
 
     table = get(name, "table", modules).build(spec, preset)
     evals = spec_evals(spec, Layout(preset))
-    table.notes += protocol_note(evals) + residual_bn_note(evals)
+    table.notes += protocol_note(evals) + residual_bn_note(evals) + recipe_note(evals)
     if (line := rehearsal.note(preset)) is not None:
         table.notes.insert(0, line)
     return table
