@@ -118,7 +118,7 @@ def residual_bn_note(eval_paths: list[str]) -> list[str]:
 
 def recipe_note(eval_paths: list[str]) -> list[str]:
     """A note naming the training recipes (epochs, learning rate) where a table's runs were trained with
-    more than one: the most common with its count, each other with the runs it trained (per-run
+    more than one: the most common with its count (where one is), each other with the runs it trained (per-run
     settings such as ``role_settings`` or ``sdt_star_settings`` make these)."""
     from ..pipeline.plan import ARCH_NAMES
 
@@ -131,11 +131,12 @@ def recipe_note(eval_paths: list[str]) -> list[str]:
             by_recipe.setdefault((int(c["epochs"]), float(c["lr"])), []).append(run)
     if len(by_recipe) < 2:
         return []
-    common = max(by_recipe, key=lambda r: (len(by_recipe[r]), r))
-    others = [f"{e} epochs at lr {lr:g} for {', '.join(sorted(set(runs)))}"
+    counts = sorted((len(runs) for runs in by_recipe.values()), reverse=True)
+    common = max(by_recipe, key=lambda r: len(by_recipe[r])) if counts[0] > max(1, counts[1]) else None
+    parts = [f"{common[0]} epochs at lr {common[1]:g} ({counts[0]} runs)"] if common else []
+    parts += [f"{e} epochs at lr {lr:g} for {', '.join(sorted(set(runs)))}"
               for (e, lr), runs in sorted(by_recipe.items()) if (e, lr) != common]
-    n = len(by_recipe[common])
-    return [f"Training: {common[0]} epochs at lr {common[1]:g} ({n} run{'s' * (n > 1)}); {'; '.join(others)}."]
+    return [f"Training: {'; '.join(parts)}."]
 
 
 def cite_note(rows: list[dict]) -> list[str]:
