@@ -63,9 +63,14 @@ def run_cfg(wildcards):
     return PLAN.runs[wildcards.run]
 
 
-# Scheduling: datasets and the MLflow store first (each unlocks runs), then the runs longest in
-# simulated time (Plan.priority); calibrations and analyses after.
-PREPARE_PRIORITY = 10**9
+# Scheduling: the MLflow store first, then the datasets (each unlocks runs; the one whose costliest run
+# costs most first), then the runs by estimated cost (Plan.priority); calibrations and analyses after.
+PREPARE_PRIORITY = 10**12
+STORE_PRIORITY = 2 * PREPARE_PRIORITY
+
+
+def prepare_priority(wildcards):
+    return PREPARE_PRIORITY + PLAN.prepare_rank(wildcards.dataset)
 
 
 def run_priority(wildcards):

@@ -7,7 +7,7 @@ rule prepare_data:
         L.data_manifest("{dataset}"),
     log:
         L.log("prepare", "{dataset}"),
-    priority: PREPARE_PRIORITY
+    priority: prepare_priority
     conda:
         "../envs/tfsnn.yaml"
     resources:
@@ -24,7 +24,7 @@ rule mlflow_store:
         L.mlflow_file("ready"),
     log:
         L.log("mlflow", "store"),
-    priority: PREPARE_PRIORITY
+    priority: STORE_PRIORITY
     localrule: True
     conda:
         "../envs/tfsnn.yaml"
