@@ -175,7 +175,7 @@ class Plan:
         """A training job's scheduling priority, its estimated cost: epochs x s x T_max x training samples
         (``data.TRAIN_SIZES``) x the cube root of its input values per time step (``data.INPUT_SIZES``).
         Snakemake starts the highest first, so on a few cores the long runs start early instead of ending
-        alone (a smoke ``table4`` on 2 cores spent 30 s on one core when its ResNet-34 run started last)."""
+        alone (a smoke ``table4`` on 2 cores ran its last 50 s on one core when its ResNet-34 run started last)."""
         from ..data.registry import INPUT_SIZES, TRAIN_SIZES
 
         cfg = self.runs[run_id]

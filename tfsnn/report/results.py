@@ -129,7 +129,7 @@ def recipe_note(eval_paths: list[str]) -> list[str]:
             arch = ARCH_NAMES.get(c.get("arch"), c.get("arch"))
             run = f"{c.get('method', '').upper()} T={c.get('t_max')} ({arch} on {c.get('dataset')})"
             by_recipe.setdefault((int(c["epochs"]), float(c["lr"])), []).append(run)
-    if len(by_recipe) < 2:
+    if len(by_recipe) <= 1:
         return []
     counts = sorted((len(runs) for runs in by_recipe.values()), reverse=True)
     common = max(by_recipe, key=lambda r: len(by_recipe[r])) if counts[0] > max(1, counts[1]) else None

@@ -7,7 +7,7 @@ structure cells from instantiated models.
 from __future__ import annotations
 
 from .notes import OURS, seed_note, stand_in_note
-from .results import cite_note, cited, cited_cell, recipe_note, protocol_note, residual_bn_note, seeds_cell, spec_evals
+from .results import cite_note, cited, cited_cell, protocol_note, recipe_note, residual_bn_note, seeds_cell, spec_evals
 from .table import Table, text_cell
 
 
