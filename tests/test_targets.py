@@ -169,8 +169,8 @@ def test_arch_settings_reach_only_their_architectures_runs():
 
 @pytest.mark.parametrize("key", [2, "2"])   # YAML writes an int, a JSON round trip (--config) a string
 def test_sdt_star_settings_reach_only_their_time_steps_model(key):
-    """``sdt_star_settings``: Table 1's SDT* model at one T takes its own settings (smoke: T=2's learning
-    rate); the other SDT* models, the SDT (T_max) baseline and every other run keep the experiment's."""
+    """``sdt_star_settings``: Table 1's SDT* model at one T takes its own settings (smoke: T=2's epochs);
+    the other SDT* models, the SDT (T_max) baseline and every other run keep the experiment's."""
     cfg = preset("smoke")
     e = cfg["experiments"]["analysis"]
     e["sdt_star_settings"] = {key: {"lr": 0.5, "method": "mtt", "t_max": 9}}   # a spec's own values win
