@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -29,6 +30,14 @@ ARCH_NAMES = {"resnet18": "ResNet-18", "resnet19": "ResNet-19", "resnet34": "Res
               "bresnet50": "B-ResNet-50", "bresnet72": "B-ResNet-72", "dvs_resnet18": "ResNet-18",
               "nmnist_net": "official event-driven net", "fc_seqmnist": "FC SNN 2x64", "fc_shd": "FC SNN 3x128",
               "rnn_seqmnist": "RNN 2x64"}
+
+
+@functools.lru_cache(maxsize=None)
+def arch_stages(arch: str) -> int:
+    """The number of stages of ``arch`` (built once per process at a tiny width)."""
+    from ..models import build_model
+
+    return build_model(arch, 10, width=1 / 64).n_stages
 
 
 class PlanError(TfsnnError):
@@ -173,14 +182,17 @@ class Plan:
 
     def priority(self, run_id: str) -> int:
         """A training job's scheduling priority, its estimated cost: epochs x s x T_max x training samples
-        (``data.TRAIN_SIZES``) x the cube root of its input values per time step (``data.INPUT_SIZES``).
-        Snakemake starts the highest first, so on a few cores the long runs start early instead of ending
-        alone (a smoke ``table4`` on 2 cores ran its last 50 s on one core when its ResNet-34 run started last)."""
+        (``data.TRAIN_SIZES``) x the cube root of its input values per time step (``data.INPUT_SIZES``) x the
+        network's stages (its depth in blocks). Snakemake starts the highest first, so on a few cores the
+        long runs start early instead of ending alone (a smoke ``table4`` on 2 cores ran its last 50 s on one
+        core when its ResNet-34 run started last; in smoke ``all`` the B-ResNets, a third of the training
+        time, started after 25 minutes while their cost without depth ranked them 30th to 33rd of 40)."""
         from ..data.registry import INPUT_SIZES, TRAIN_SIZES
 
         cfg = self.runs[run_id]
         size = INPUT_SIZES.get(cfg.dataset, 1) ** (1 / 3)
-        return round(cfg.epochs * cfg.s * cfg.t_max * TRAIN_SIZES.get(cfg.dataset, 1) * size)
+        return round(cfg.epochs * cfg.s * cfg.t_max * TRAIN_SIZES.get(cfg.dataset, 1) * size
+                     * self.n_stages(cfg.arch))
 
     @cached_property
     def _prepare_order(self) -> list[str]:
@@ -274,6 +286,4 @@ class Plan:
 
     @staticmethod
     def n_stages(arch: str) -> int:
-        from ..models import build_model
-
-        return build_model(arch, 10, width=1 / 64).n_stages
+        return arch_stages(arch)
