@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from tfsnn.bn import bn_layers, calibrate_bn
+from tfsnn.bn import bn_layers, calibrate_bn, updates_as_repeated
 from tfsnn.models import build_model
 
 
@@ -54,3 +54,29 @@ def test_no_gradients_and_errors():
     with pytest.raises(ValueError, match="no batches"):
         calibrate_bn(net, [], 2, n_batches=3)
     assert isinstance(bn_layers(net)[0], nn.BatchNorm2d)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.3, None])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_one_pass_updates_running_stats_as_n_passes(momentum, n):
+    """updates_as_repeated: one train-mode pass moves the statistics as n passes over the batch do."""
+    def bn():
+        torch.manual_seed(0)
+        m = nn.BatchNorm2d(4, momentum=momentum)
+        for _ in range(2):  # some history, so the average has something to move from
+            m(torch.randn(5, 4, 3, 3) * 3 + 1)
+        return m
+
+    x = torch.randn(5, 4, 3, 3) * 2 - 1
+    repeated, once = bn(), bn()
+    for _ in range(n):
+        repeated(x)
+    with updates_as_repeated(once, n):
+        once(x)
+    torch.testing.assert_close(once.running_mean, repeated.running_mean, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(once.running_var, repeated.running_var, rtol=1e-6, atol=1e-7)
+    assert int(once.num_batches_tracked) == int(repeated.num_batches_tracked) == 2 + n
+    assert once.momentum == momentum                           # restored
+    if n == 1:                                                 # nothing changes, to the bit
+        assert torch.equal(once.running_mean, repeated.running_mean)
+        assert torch.equal(once.running_var, repeated.running_var)

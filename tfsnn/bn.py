@@ -66,3 +66,27 @@ def bn_snapshot(model: nn.Module) -> Iterator[None]:
                 m.running_mean.copy_(mean)
                 m.running_var.copy_(var)
                 m.num_batches_tracked.copy_(n)
+
+
+@contextlib.contextmanager
+def updates_as_repeated(model: nn.Module, n: int) -> Iterator[None]:
+    """One train-mode pass inside updates every BN's running statistics as ``n`` passes over the same
+    batch would: an exponential average of momentum ``m`` moves by ``1 - (1 - m)^n`` instead of ``m``; a
+    cumulative average (momentum ``None``) after ``c`` batches weighs the batch ``n / (c + n)`` and counts
+    ``n`` batches. The same arithmetic up to rounding; ``n = 1`` changes nothing."""
+    if n == 1:
+        yield
+        return
+    layers = [m for m in bn_layers(model) if m.training and m.track_running_stats]
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        seen = int(m.num_batches_tracked)
+        m.momentum = n / (seen + n) if m.momentum is None else 1.0 - (1.0 - m.momentum) ** n
+    try:
+        yield
+        with torch.no_grad():
+            for m in layers:
+                m.num_batches_tracked.add_(n - 1)
+    finally:
+        for m, mom in zip(layers, momenta):
+            m.momentum = mom

@@ -168,7 +168,13 @@ def uniform(T: int, n_stages: int) -> tuple[int, ...]:
 # ----------------------------------------------------------------------------- samplers
 
 class ConfigSampler:
-    """Draws temporal configurations from its own seeded generator (state is checkpointable)."""
+    """Draws temporal configurations from its own seeded generator (state is checkpointable).
+
+    ``fixed``: every draw is the same configuration and uses no random numbers (SDT), so an iteration's
+    ``s`` passes are one pass repeated (:func:`tfsnn.engine.train_one_epoch` computes it once).
+    """
+
+    fixed = False
 
     def __init__(self, n_stages: int, seed: int = 0):
         self.n_stages = int(n_stages)
@@ -190,6 +196,8 @@ class ConfigSampler:
 
 class FixedSampler(ConfigSampler):
     """SDT: the same uniform configuration every time."""
+
+    fixed = True
 
     def __init__(self, n_stages: int, T: int, seed: int = 0):
         super().__init__(n_stages, seed)
