@@ -118,7 +118,8 @@ class RunConfig:
     method: str = _f("mtt", "training method: {choices} (sdt: fixed T = t_max)", choices=METHODS)
     t_max: int = _f(6, "largest time step (SDT trains at t_max)", minimum=1)
     t_min: int = _f(1, "smallest time step sampled by NMT/MTT", minimum=1)
-    s: int = _f(3, "configurations sampled per iteration (losses summed, one optimiser step)", minimum=1)
+    s: int = _f(3, "configurations sampled per iteration (losses summed, one optimiser step); SDT's s identical "
+                   "passes run once and count s times", minimum=1)
     g: int = _f(1, "MTT granularity: stages per group sharing one T (g >= stages is NMT)", minimum=1)
     monotone: bool = _f(False, "sequence tasks: non-increasing configurations, first stage at t_max")
     # optimisation
