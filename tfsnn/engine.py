@@ -49,7 +49,8 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.O
     all-reduces gradients once per iteration, on the last of the ``s`` backward passes.
     """
     model.train()
-    repeat = s if getattr(sampler, "fixed", False) else 1
+    repeat = s if getattr(sampler, "fixed", False) else 1   # how many of the s passes each pass run stands for
+    runs = s // repeat
     start = time.perf_counter()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
@@ -57,14 +58,14 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer: torch.optim.O
     for x, y in _progress(loader, desc, progress, total=len(loader) if hasattr(loader, "__len__") else None):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
-        for i in range(1 if repeat > 1 else s):
+        for i in range(runs):
             t = sampler.sample()
-            with no_sync(model, last=i == s - 1 or repeat > 1), updates_as_repeated(model, repeat):
+            with no_sync(model, last=i == runs - 1), updates_as_repeated(model, repeat):
                 with autocast(device, autocast_dtype):
                     logits = model(x, t)
                     loss = F.cross_entropy(logits.float(), y)
                 loss.backward()
-            for _ in range(repeat if repeat > 1 else 1):
+            for _ in range(repeat):
                 loss_sum += loss.detach()
                 correct += (logits.detach().argmax(1) == y).sum()
                 passes += 1

@@ -183,10 +183,11 @@ class Plan:
     def priority(self, run_id: str) -> int:
         """A training job's scheduling priority, its estimated cost: epochs x passes per iteration (``s``; one
         for SDT, whose ``s`` passes run once) x T_max x training samples (``data.TRAIN_SIZES``) x the cube root
-        of its input values per time step (``data.INPUT_SIZES``) x the network's stages (its depth in blocks). Snakemake starts the highest first, so on a few cores the
-        long runs start early instead of ending alone (a smoke ``table4`` on 2 cores ran its last 50 s on one
-        core when its ResNet-34 run started last; in smoke ``all`` the B-ResNets, a third of the training
-        time, started after 25 minutes while their cost without depth ranked them 30th to 33rd of 40)."""
+        of its input values per time step (``data.INPUT_SIZES``) x the network's stages (its depth in blocks).
+        Snakemake starts the highest first, so on a few cores the long runs start early instead of ending alone
+        (a smoke ``table4`` on 2 cores ran its last 50 s on one core when its ResNet-34 run started last; in
+        smoke ``all`` the B-ResNets, a third of the training time, started after 25 minutes while their cost
+        without depth ranked them 30th to 33rd of 40)."""
         from ..data.registry import INPUT_SIZES, TRAIN_SIZES
 
         cfg = self.runs[run_id]
